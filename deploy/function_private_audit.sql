@@ -1,0 +1,61 @@
+-- Deploy zkeb:function_private_audit to pg
+-- requires: table_audit_logs
+-- requires: table_users
+-- requires: function_private_audit_user_hash
+-- requires: function_private_audit_row_hash
+BEGIN;
+SET LOCAL ROLE zkeb_owner;
+
+-- The one way to write an audit event. A user's chain head lives on the
+-- user's row, which is locked here (the write being audited usually holds
+-- it already), so tenants never serialise on a shared head; the system
+-- chain (user_id NULL) is serialised by a transaction advisory lock.
+CREATE FUNCTION zkeb_private.audit(
+    user_id uuid, action text, success boolean, metadata jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _uh bytea := zkeb_private.audit_user_hash(audit.user_id);
+    _prev_id bigint;
+    _prev bytea;
+    _now timestamptz := pg_catalog.clock_timestamp();
+    _meta jsonb := COALESCE(audit.metadata, '{}'::jsonb);
+    _hash bytea;
+BEGIN
+    IF audit.user_id IS NULL THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(7547406301);
+        SELECT l.event_id, l.row_hash INTO _prev_id, _prev
+          FROM zkeb.audit_logs AS l
+         WHERE l.user_hash = _uh
+         ORDER BY l.event_id DESC
+         LIMIT 1;
+    ELSE
+        SELECT u.audit_event_id, u.audit_head INTO _prev_id, _prev
+          FROM zkeb.users AS u
+         WHERE u.user_id = audit.user_id
+           FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such account';
+        END IF;
+    END IF;
+    _prev_id := COALESCE(_prev_id, 0);
+    _prev := COALESCE(_prev, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'));
+    _hash := zkeb_private.audit_row_hash(_prev, _uh, _prev_id + 1, audit.action, audit.success, _now, _meta);
+    INSERT INTO zkeb.audit_logs (user_hash, event_id, action, success, metadata, created_at, prev_hash, row_hash)
+    VALUES (_uh, _prev_id + 1, audit.action, audit.success, _meta, _now, _prev, _hash);
+    IF audit.user_id IS NOT NULL THEN
+        UPDATE zkeb.users AS u
+           SET audit_event_id = _prev_id + 1, audit_head = _hash
+         WHERE u.user_id = audit.user_id;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION zkeb_private.audit(uuid, text, boolean, jsonb) IS
+    'Append one event to the audit chain of user_id (NULL: the system chain), computing its position and hash.';
+REVOKE ALL ON FUNCTION zkeb_private.audit(uuid, text, boolean, jsonb) FROM PUBLIC;
+
+COMMIT;

@@ -1,0 +1,30 @@
+-- Deploy zkeb:function_private_begin_audit_read to pg
+-- requires: schema_zkeb_private
+BEGIN;
+SET LOCAL ROLE zkeb_owner;
+
+CREATE FUNCTION zkeb_private.begin_audit_read()
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('zkeb.session_token', '', true);
+    PERFORM pg_catalog.set_config('zkeb.lookup_username_hash', '', true);
+    PERFORM pg_catalog.set_config('zkeb.lookup_user_id', '', true);
+    PERFORM pg_catalog.set_config('zkeb.maintenance', '', true);
+    IF NOT (pg_catalog.pg_has_role(session_user, 'zkeb_auditor', 'MEMBER')
+            OR pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER')) THEN
+        PERFORM pg_catalog.set_config('zkeb.audit_reader', '', true);
+        RAISE EXCEPTION USING ERRCODE = 'ZK403', MESSAGE = 'reading the audit chain needs a member of zkeb_auditor or zkeb_maintainer';
+    END IF;
+    PERFORM pg_catalog.set_config('zkeb.audit_reader', 'on', true);
+END
+$$;
+
+COMMENT ON FUNCTION zkeb_private.begin_audit_read() IS
+    'Enter the audit-reading context. Errors: ZK403 when the login role is not a member of zkeb_auditor or zkeb_maintainer.';
+REVOKE ALL ON FUNCTION zkeb_private.begin_audit_read() FROM PUBLIC;
+
+COMMIT;

@@ -1,0 +1,6 @@
+-- Revert zkeb:schema_zkeb from pg
+BEGIN;
+
+DROP SCHEMA zkeb;
+
+COMMIT;

@@ -1,0 +1,6 @@
+-- Revert zkeb:table_devices from pg
+BEGIN;
+
+DROP TABLE zkeb.devices;
+
+COMMIT;

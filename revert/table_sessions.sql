@@ -1,0 +1,6 @@
+-- Revert zkeb:table_sessions from pg
+BEGIN;
+
+DROP TABLE zkeb.sessions;
+
+COMMIT;

@@ -1,0 +1,21 @@
+-- Verify zkeb:function_private_begin_session on pg
+BEGIN;
+
+DO $$
+DECLARE
+    _fn regprocedure := 'zkeb_private.begin_session(bytea)'::regprocedure;
+BEGIN
+    IF (SELECT proowner FROM pg_catalog.pg_proc WHERE oid = _fn) <> 'zkeb_owner'::regrole THEN
+        RAISE EXCEPTION 'verify function_private_begin_session: not owned by zkeb_owner';
+    END IF;
+    IF has_function_privilege('public', _fn, 'EXECUTE') THEN
+        RAISE EXCEPTION 'verify function_private_begin_session: PUBLIC can execute it';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc
+                    WHERE oid = _fn AND 'search_path=pg_catalog, pg_temp' = ANY (proconfig)) THEN
+        RAISE EXCEPTION 'verify function_private_begin_session: search_path is not pinned to pg_catalog, pg_temp';
+    END IF;
+END
+$$;
+
+ROLLBACK;

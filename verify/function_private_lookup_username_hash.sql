@@ -1,0 +1,21 @@
+-- Verify zkeb:function_private_lookup_username_hash on pg
+BEGIN;
+
+DO $$
+DECLARE
+    _fn regprocedure := 'zkeb_private.lookup_username_hash()'::regprocedure;
+BEGIN
+    IF (SELECT proowner FROM pg_catalog.pg_proc WHERE oid = _fn) <> 'zkeb_owner'::regrole THEN
+        RAISE EXCEPTION 'verify function_private_lookup_username_hash: not owned by zkeb_owner';
+    END IF;
+    IF has_function_privilege('public', _fn, 'EXECUTE') THEN
+        RAISE EXCEPTION 'verify function_private_lookup_username_hash: PUBLIC can execute it';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc
+                    WHERE oid = _fn AND 'search_path=pg_catalog, pg_temp' = ANY (proconfig)) THEN
+        RAISE EXCEPTION 'verify function_private_lookup_username_hash: search_path is not pinned to pg_catalog, pg_temp';
+    END IF;
+END
+$$;
+
+ROLLBACK;

@@ -1,0 +1,3 @@
+from zkeb_db.cli import main
+
+raise SystemExit(main())
