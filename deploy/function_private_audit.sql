@@ -9,7 +9,9 @@ SET LOCAL ROLE zkeb_owner;
 -- The one way to write an audit event. A user's chain head lives on the
 -- user's row, which is locked here (the write being audited usually holds
 -- it already), so tenants never serialise on a shared head; the system
--- chain (user_id NULL) is serialised by a transaction advisory lock.
+-- chain (user_id NULL) is serialised by a transaction advisory lock and its
+-- head is its last row (after retention, the audit_retention_anchor that
+-- carries the last removed event's position and hash).
 CREATE FUNCTION zkeb_private.audit(
     user_id uuid, action text, success boolean, metadata jsonb DEFAULT '{}')
 RETURNS void
@@ -21,10 +23,14 @@ DECLARE
     _uh bytea := zkeb_private.audit_user_hash(audit.user_id);
     _prev_id bigint;
     _prev bytea;
-    _now timestamptz := pg_catalog.clock_timestamp();
+    _now timestamptz;
     _meta jsonb := COALESCE(audit.metadata, '{}'::jsonb);
     _hash bytea;
 BEGIN
+    IF audit.action = 'audit_retention_anchor' THEN
+        RAISE EXCEPTION USING ERRCODE = 'ZK422',
+            MESSAGE = 'audit_retention_anchor events are written by purge_audit_logs only';
+    END IF;
     IF audit.user_id IS NULL THEN
         PERFORM pg_catalog.pg_advisory_xact_lock(7547406301);
         SELECT l.event_id, l.row_hash INTO _prev_id, _prev
@@ -41,6 +47,9 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such account';
         END IF;
     END IF;
+    -- Read the clock only once the head is locked, so created_at never goes
+    -- backwards along a chain (retention cuts chains by age).
+    _now := pg_catalog.clock_timestamp();
     _prev_id := COALESCE(_prev_id, 0);
     _prev := COALESCE(_prev, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'));
     _hash := zkeb_private.audit_row_hash(_prev, _uh, _prev_id + 1, audit.action, audit.success, _now, _meta);
@@ -55,7 +64,7 @@ END
 $$;
 
 COMMENT ON FUNCTION zkeb_private.audit(uuid, text, boolean, jsonb) IS
-    'Append one event to the audit chain of user_id (NULL: the system chain), computing its position and hash.';
+    'Append one event to the audit chain of user_id (NULL: the system chain), computing its position and hash. Errors: ZK404 no such account; ZK422 action reserved for retention.';
 REVOKE ALL ON FUNCTION zkeb_private.audit(uuid, text, boolean, jsonb) FROM PUBLIC;
 
 COMMIT;

@@ -30,10 +30,16 @@ CREATE POLICY audit_logs_insert_own ON zkeb.audit_logs
 COMMENT ON POLICY audit_logs_insert_own ON zkeb.audit_logs IS
     'Events are appended only to a chain the current context may write.';
 
+CREATE POLICY audit_logs_insert_maint ON zkeb.audit_logs
+    AS PERMISSIVE FOR INSERT TO zkeb_owner
+    WITH CHECK ((SELECT zkeb_private.maintenance_active()));
+COMMENT ON POLICY audit_logs_insert_maint ON zkeb.audit_logs IS
+    'Maintenance appends to any chain: set_quota writes quota_set on the user''s chain, retention writes the audit_retention_anchor that replaces a purged prefix.';
+
 CREATE POLICY audit_logs_delete_maint ON zkeb.audit_logs
     AS PERMISSIVE FOR DELETE TO zkeb_owner
     USING ((SELECT zkeb_private.maintenance_active()));
 COMMENT ON POLICY audit_logs_delete_maint ON zkeb.audit_logs IS
-    'Only retention (purge_audit_logs, in the maintenance context) removes events.';
+    'Only retention (purge_audit_logs, in the maintenance context) removes events; the append-only trigger also insists on its zkeb.audit_purge flag.';
 
 COMMIT;

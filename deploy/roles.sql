@@ -11,9 +11,16 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = _role) THEN
             EXECUTE format('CREATE ROLE %I NOLOGIN', _role);
         END IF;
-        EXECUTE format(
-            'ALTER ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION INHERIT',
-            _role);
+        -- Only touch attributes that are wrong: a deployer with CREATEROLE (not
+        -- superuser) may not even name SUPERUSER/BYPASSRLS/REPLICATION.
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles
+                    WHERE rolname = _role
+                      AND (rolcanlogin OR rolsuper OR rolcreatedb OR rolcreaterole
+                           OR rolbypassrls OR rolreplication OR NOT rolinherit)) THEN
+            EXECUTE format(
+                'ALTER ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION INHERIT',
+                _role);
+        END IF;
     END LOOP;
 END
 $$;

@@ -28,8 +28,12 @@ CREATE TABLE zkeb.audit_logs (
     CONSTRAINT audit_logs_row_hash_check CHECK (octet_length(row_hash) = 32)
 );
 
--- Retention removes the oldest events; this index keeps that a range scan.
-CREATE INDEX audit_logs_created_at_idx ON zkeb.audit_logs (created_at);
+-- Retention (purge_audit_logs) takes the oldest events in created_at order:
+-- a range scan of this index, so a batch costs what it deletes, not what the
+-- table holds. Retention anchors are left out: a chain that stays quiet keeps
+-- its anchor for good, and batches must not step over those each time.
+CREATE INDEX audit_logs_created_at_idx ON zkeb.audit_logs (created_at)
+    WHERE action <> 'audit_retention_anchor';
 
 ALTER TABLE zkeb.audit_logs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE zkeb.audit_logs FORCE ROW LEVEL SECURITY;
@@ -38,11 +42,11 @@ REVOKE ALL ON TABLE zkeb.audit_logs FROM PUBLIC;
 COMMENT ON TABLE zkeb.audit_logs IS 'Append-only audit log, hash-chained per pseudonymised user (and one system chain).';
 COMMENT ON COLUMN zkeb.audit_logs.user_hash IS 'Keyed hash (HMAC with the settings pepper) of the user id; the system chain has its own hash.';
 COMMENT ON COLUMN zkeb.audit_logs.event_id IS 'Position in the chain: 1, 2, 3, ... per user_hash.';
-COMMENT ON COLUMN zkeb.audit_logs.action IS 'What happened, from a fixed set.';
+COMMENT ON COLUMN zkeb.audit_logs.action IS 'What happened, from a fixed set; audit_retention_anchor marks where retention cut the chain (it carries the last removed event''s position and hashes).';
 COMMENT ON COLUMN zkeb.audit_logs.success IS 'Whether the action succeeded.';
 COMMENT ON COLUMN zkeb.audit_logs.metadata IS 'Small JSON object without personal data (ids are random uuids, no IP or user agent).';
 COMMENT ON COLUMN zkeb.audit_logs.created_at IS 'When the event was written.';
 COMMENT ON COLUMN zkeb.audit_logs.prev_hash IS 'row_hash of the previous event of the chain (32 zero bytes for the first).';
-COMMENT ON COLUMN zkeb.audit_logs.row_hash IS 'sha256(prev_hash || canonical encoding of the row), see zkeb_private.audit_row_hash.';
+COMMENT ON COLUMN zkeb.audit_logs.row_hash IS 'sha256(prev_hash || canonical encoding of the row), see zkeb_private.audit_row_hash and docs/audit.md.';
 
 COMMIT;
