@@ -153,11 +153,12 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Check and charge the quota in one statement.
+    -- Check and charge the quota in one statement (used + size <= quota,
+    -- written so that it cannot overflow).
     UPDATE zkeb.users AS u
        SET storage_used_bytes = u.storage_used_bytes + _size
      WHERE u.user_id = _uid
-       AND u.storage_used_bytes + _size <= u.storage_quota_bytes
+       AND u.storage_quota_bytes - u.storage_used_bytes >= _size
     RETURNING u.storage_used_bytes INTO _used;
     IF NOT FOUND THEN
         SELECT u.storage_used_bytes, u.storage_quota_bytes INTO _used, _quota

@@ -106,7 +106,8 @@ def setup_tenant(db: Any, label: str) -> tuple[Tenant, psycopg.Connection[Any],
 # --------------------------------------------------------------------------
 
 
-def quota_race(db: Any, label: str, *, writers: int, fits: int, size: int) -> list[str]:
+def quota_race(db: Any, label: str, *, writers: int, fits: int, size: int,
+               fig: str = "concurrency") -> list[str]:
     tenant, su, maint = setup_tenant(db, label)
     quota = fits * size
     maint.execute("SELECT zkeb_maint.set_quota(%s, %s)", [tenant.user_id, quota])
@@ -140,13 +141,13 @@ def quota_race(db: Any, label: str, *, writers: int, fits: int, size: int) -> li
     oks = [r for r in results if r is not None and r.ok]
     codes = sorted({r.sqlstate or "?" for r in results if r is not None and not r.ok})
     used, stored = used_bytes(su, tenant.user_id), stored_bytes(su, tenant.user_id)
-    FIGURES.add("concurrency_quota", "races")
-    FIGURES.add("concurrency_quota", "writers", writers)
-    FIGURES.add("concurrency_quota", "creates_succeeded", len(oks))
-    FIGURES.add("concurrency_quota", "creates_refused_zk413",
+    FIGURES.add(f"{fig}_quota", "races")
+    FIGURES.add(f"{fig}_quota", "writers", writers)
+    FIGURES.add(f"{fig}_quota", "creates_succeeded", len(oks))
+    FIGURES.add(f"{fig}_quota", "creates_refused_zk413",
                 sum(1 for r in results if r is not None and r.sqlstate == "ZK413"))
-    FIGURES.add("concurrency_quota", "usage_polls", len(seen))
-    FIGURES.maximum("concurrency_quota", "max_overshoot_bytes", max(seen) - quota)
+    FIGURES.add(f"{fig}_quota", "usage_polls", len(seen))
+    FIGURES.maximum(f"{fig}_quota", "max_overshoot_bytes", max(seen) - quota)
     findings = []
     if len(oks) != fits:
         findings.append(f"{len(oks)} creates succeeded, quota fits exactly {fits}")
@@ -178,7 +179,8 @@ def test_negative_control_quota_race_catches_a_lost_update(pdb: Any) -> None:
             "SET storage_used_bytes = (SELECT x.storage_used_bytes FROM zkeb.users AS x, "
             "pg_catalog.pg_sleep(0.02) WHERE x.user_id = _uid) + _size",
     }):
-        findings = quota_race(pdb, "quota-bug", writers=WRITERS, fits=20, size=1000)
+        findings = quota_race(pdb, "quota-bug", writers=WRITERS, fits=20, size=1000,
+                              fig="control")
     FIGURES.control("concurrency: create_backup charges usage read before the row lock "
                     "(lost update)", bool(findings), "; ".join(findings) or "no finding")
     assert findings
@@ -189,8 +191,8 @@ def test_negative_control_quota_race_catches_a_lost_update(pdb: Any) -> None:
 # --------------------------------------------------------------------------
 
 
-def retry_race(db: Any, label: str, *, attempts: int, rounds: int, size: int = 500
-               ) -> list[str]:
+def retry_race(db: Any, label: str, *, attempts: int, rounds: int, size: int = 500,
+               fig: str = "concurrency") -> list[str]:
     tenant, su, maint = setup_tenant(db, label)
     conns = connections(db, attempts)
     findings: list[str] = []
@@ -213,11 +215,11 @@ def retry_race(db: Any, label: str, *, attempts: int, rounds: int, size: int = 5
         run_threads([attempt(k) for k in range(attempts)])
         after = used_bytes(su, tenant.user_id)
         charged = (after - before) // size
-        FIGURES.add("concurrency_retry", "rounds")
-        FIGURES.add("concurrency_retry", "attempts", attempts)
-        FIGURES.add("concurrency_retry", "double_charges", max(charged - 1, 0))
+        FIGURES.add(f"{fig}_retry", "rounds")
+        FIGURES.add(f"{fig}_retry", "attempts", attempts)
+        FIGURES.add(f"{fig}_retry", "double_charges", max(charged - 1, 0))
         oks = [x for x in results if x is not None and x.ok]
-        FIGURES.add("concurrency_retry", "answered_replayed",
+        FIGURES.add(f"{fig}_retry", "answered_replayed",
                     sum(1 for x in oks if x.value.replayed))
         if len(oks) != attempts:
             findings.append(f"round {r}: {[x for x in results if x is None or not x.ok]}")
@@ -249,7 +251,7 @@ def test_negative_control_retry_race_catches_a_double_charge(pdb: Any) -> None:
         "INSERT INTO zkeb.encrypted_backups AS b":
             "PERFORM pg_catalog.pg_sleep(0.05); INSERT INTO zkeb.encrypted_backups AS b",
     }):
-        findings = retry_race(pdb, "retry-bug", attempts=4, rounds=2)
+        findings = retry_race(pdb, "retry-bug", attempts=4, rounds=2, fig="control")
     FIGURES.control("concurrency: create_backup treats a conflicting retry as a new insert",
                     bool(findings), "; ".join(findings)[:300] or "no finding")
     assert findings
@@ -269,8 +271,14 @@ class Call:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class RevokeRace:
+    findings: list[str]
+    overtook: int   # creates sent after the revoke was sent that still committed before it
+
+
 def revoke_race(db: Any, label: str, *, writers: int, revoke_after: int,
-                per_writer: int = 40) -> list[str]:
+                per_writer: int = 40, fig: str = "concurrency") -> RevokeRace:
     tenant, su, maint = setup_tenant(db, label)
     assert tenant.device_id is not None
     # The writers' session is not bound to the device, so after the revoke they are
@@ -344,33 +352,50 @@ def revoke_race(db: Any, label: str, *, writers: int, revoke_after: int,
     if any(c.result.sqlstate != "ZK403" for c in refused if c.result is not None):
         findings.append(f"refusals other than ZK403: "
                         f"{sorted({c.result.sqlstate for c in refused if c.result})}")
-    FIGURES.add("concurrency_revoke", "races")
-    FIGURES.add("concurrency_revoke", "creates_acknowledged", len(acked))
-    FIGURES.add("concurrency_revoke", "creates_refused_after_revoke", len(refused))
-    FIGURES.add("concurrency_revoke", "creates_in_flight_during_revoke",
+    FIGURES.add(f"{fig}_revoke", "races")
+    FIGURES.add(f"{fig}_revoke", "creates_acknowledged", len(acked))
+    FIGURES.add(f"{fig}_revoke", "creates_refused_after_revoke", len(refused))
+    FIGURES.add(f"{fig}_revoke", "creates_in_flight_during_revoke",
                 sum(1 for c in calls if c.sent < revoke.acked and c.acked > revoke.sent))
     # Creates that started after the revoke had been sent and still got in before it.
     overtook = sum(1 for c in calls
                    if c.sent > revoke.sent and c.result is not None and c.result.ok)
-    FIGURES.add("concurrency_revoke", "creates_sent_after_revoke_sent_that_overtook_it",
+    FIGURES.add(f"{fig}_revoke", "creates_sent_after_revoke_sent_that_overtook_it",
                 overtook)
-    FIGURES.maximum("concurrency_revoke", "max_overtaking_creates_in_one_race", overtook)
+    FIGURES.maximum(f"{fig}_revoke", "max_overtaking_creates_in_one_race", overtook)
     if invariant_violations(maint):
         findings.append(f"check_invariants: {invariant_violations(maint)}")
-    return findings
+    return RevokeRace(findings, overtook)
 
 
 def test_no_create_commits_after_revoke_device(pdb: Any, request: pytest.FixtureRequest) -> None:
     rounds = 8 if request.config.getoption("--slow") else 3
     for r in range(rounds):
-        assert revoke_race(pdb, f"revoke{r}", writers=8, revoke_after=20) == []
+        assert revoke_race(pdb, f"revoke{r}", writers=8, revoke_after=20).findings == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG create_backup: the device row is locked FOR SHARE, so a stream of creates from "
+    "one device starves revoke_device's UPDATE (new share lockers join while the updater "
+    "waits); fix: FOR NO KEY UPDATE in deploy/function_api_create_backup.sql"))
+def test_revoke_device_is_not_starved_by_creates_from_that_device(pdb: Any) -> None:
+    """Once the revoke is sent, only creates already in flight may commit before it: with
+    fair (queued) row locks that is at most a few per writer. A logical bound, not a
+    timing: the bug lets every create the writers have left overtake the revoke."""
+    writers = 8
+    race = revoke_race(pdb, "revoke-fair", writers=writers, revoke_after=20, per_writer=40,
+                       fig="fairness")
+    assert race.findings == []
+    assert race.overtook <= 3 * writers, (
+        f"{race.overtook} creates sent after revoke_device was sent committed before it")
 
 
 def test_negative_control_revoke_race_catches_an_unlocked_device_check(pdb: Any) -> None:
     su = pdb.connect("super")
     # The device is read without FOR SHARE, and the create dawdles after the check.
     with planted(su, CREATE, {"FOR SHARE;": "; PERFORM pg_catalog.pg_sleep(0.05);"}):
-        findings = revoke_race(pdb, "revoke-bug", writers=8, revoke_after=10)
+        findings = revoke_race(pdb, "revoke-bug", writers=8, revoke_after=10,
+                               fig="control").findings
     FIGURES.control("concurrency: create_backup checks the device without locking it",
                     bool(findings), "; ".join(findings) or "no finding")
     assert findings
@@ -382,7 +407,7 @@ def test_negative_control_revoke_race_catches_an_unlocked_device_check(pdb: Any)
 
 
 def sync_race(db: Any, label: str, *, devices: int, pushes: int, shared: bool,
-              fresh_entities: bool = False) -> list[str]:
+              fresh_entities: bool = False, fig: str = "concurrency") -> list[str]:
     app = db.connect("app")
     client = Client(app)
     tenant = new_tenant(client, label, device=False)
@@ -470,12 +495,12 @@ def sync_race(db: Any, label: str, *, devices: int, pushes: int, shared: bool,
     missed = [r for r in heads if seen.get(r[0]) != tuple(r[1:])]
     if missed:
         findings.append(f"the reader paging by seq missed {len(missed)} of {len(heads)} heads")
-    FIGURES.add("concurrency_sync", "races")
-    FIGURES.add("concurrency_sync", "pushes", len(pushed))
-    FIGURES.add("concurrency_sync", "reader_pages", reader_pages)
-    FIGURES.add("concurrency_sync", "final_heads", len(heads))
-    FIGURES.add("concurrency_sync", "heads_missed", len(missed))
-    FIGURES.add("concurrency_sync", "seq_inversions", inversions)
+    FIGURES.add(f"{fig}_sync", "races")
+    FIGURES.add(f"{fig}_sync", "pushes", len(pushed))
+    FIGURES.add(f"{fig}_sync", "reader_pages", reader_pages)
+    FIGURES.add(f"{fig}_sync", "final_heads", len(heads))
+    FIGURES.add(f"{fig}_sync", "heads_missed", len(missed))
+    FIGURES.add(f"{fig}_sync", "seq_inversions", inversions)
     if invariant_violations(maint):
         findings.append(f"check_invariants: {invariant_violations(maint)}")
     return findings
@@ -504,7 +529,7 @@ def test_negative_control_sync_race_catches_seq_out_of_commit_order(pdb: Any) ->
             "PERFORM pg_catalog.pg_sleep(0.03 * (_seq % 2));",
     }):
         findings = sync_race(pdb, "sync-bug", devices=6, pushes=10, shared=False,
-                             fresh_entities=True)
+                             fresh_entities=True, fig="control")
     FIGURES.control("concurrency: sync_push takes seq outside the account row lock",
                     bool(findings), "; ".join(findings) or "no finding")
     assert findings

@@ -279,10 +279,8 @@ def make_machine(app: psycopg.Connection[Any], su: psycopg.Connection[Any],
             else:
                 user.failed = 0
                 dev = user.devices.get(device_id) if device_id is not None else None
-                if device_id is not None and (dev is None or dev.revoked):
-                    want = "denied"
-                else:
-                    want = "ok"
+                unusable = device_id is not None and (dev is None or dev.revoked)
+                want = "denied" if unusable else "ok"
             assert status == want, f"login: expected {want}, got {got.value}"
             if want == "ok":
                 assert got.value.user_id == user.user_id
@@ -628,7 +626,8 @@ def make_machine(app: psycopg.Connection[Any], su: psycopg.Connection[Any],
         @rule(i=idx, kind=st.sampled_from(["own", "own", "own", "own", "foreign", "random"]),
               entity=st.integers(min_value=0, max_value=1),
               base=st.sampled_from(["empty", "merged", "head", "head"]),
-              bump=st.integers(min_value=0, max_value=2), fake=st.integers(min_value=0, max_value=1),
+              bump=st.integers(min_value=0, max_value=2),
+              fake=st.integers(min_value=0, max_value=1),
               dlam=st.sampled_from([-1, 0, 1, 1, 2]),
               payload=st.sampled_from([None, b"p1", b"p2"]))
         def sync_push(self, i: int, kind: str, entity: int, base: str, bump: int, fake: int,

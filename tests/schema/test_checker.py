@@ -6,9 +6,9 @@ deployed template that the plantings of this module share (DDL, grants,
 ``ALTER ROLE`` and ``ALTER DATABASE`` are all transactional in PostgreSQL, so
 nothing of one planting outlives it, and no other database of the cluster
 ever sees a cluster-wide one). The checker runs inside that transaction and
-the test asserts what the planting *added* to its findings. The command line,
-the verify script and the tamper tests commit their planting in a fresh
-clone (``db``), since they look from another connection or process.
+the test asserts what the planting *added* to its findings. The command line
+and the verify script tests commit their planting in a fresh clone (``db``),
+since they look from another connection or process.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def test_every_rule_is_implemented_in_the_guard_function(project_dir: Path) -> N
 
 
 # --------------------------------------------------------------------------
-# One planted violation per rule (committed in a fresh clone)
+# One planted violation per rule (rolled back in the module's clone)
 # --------------------------------------------------------------------------
 
 OWNER_FN = "SET ROLE zkeb_owner; {}; RESET ROLE"
@@ -421,6 +421,11 @@ def test_planted_violation_is_named(plant_conn: psycopg.Connection[Any], project
     obj = obj.replace("{db}", plant_conn.info.dbname)
     added = plant_and_check(plant_conn, project_dir, statements)
     assert (rule, obj) in added, f"{rule} did not name {obj}; it added {sorted(added)}"
+
+
+def test_every_rule_has_a_planted_violation() -> None:
+    planted = {p[2] for p in PLANTS} | {p[2] for p in CLUSTER_PLANTS} | {"guard_function"}
+    assert {r.name for r in check.RULES} - planted == set()
 
 
 def test_well_formed_new_table_is_tolerated(plant_conn: psycopg.Connection[Any],

@@ -118,8 +118,10 @@ def _project(tmp_path: Path, name: str, plan_body: str, scripts: dict[str, str])
     for change, table in scripts.items():
         (proj / "deploy" / f"{change}.sql").write_text(
             f"BEGIN;\nCREATE TABLE public.{table} (x int);\nCOMMIT;\n")
-        (proj / "revert" / f"{change}.sql").write_text(f"BEGIN;\nDROP TABLE public.{table};\nCOMMIT;\n")
-        (proj / "verify" / f"{change}.sql").write_text(f"SELECT x FROM public.{table} WHERE false;\n")
+        (proj / "revert" / f"{change}.sql").write_text(
+            f"BEGIN;\nDROP TABLE public.{table};\nCOMMIT;\n")
+        (proj / "verify" / f"{change}.sql").write_text(
+            f"SELECT x FROM public.{table} WHERE false;\n")
     return proj
 
 

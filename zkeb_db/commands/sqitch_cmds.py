@@ -314,7 +314,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             engine.reporter.emit(f"On database {engine.destination}")
         for ev in events:
             text = format_item(fmt, vars(ev), date_format=args.date_format)
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.write(text + "\n")  # Sqitch "say"s each item
         return 0
 
     return _run(go)
@@ -353,7 +353,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 "planner_email": c.planner_email, "planned_at": c.planned_at,
             }
             text = format_item(fmt, item, date_format=args.date_format)
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.write(text + "\n")  # Sqitch "say"s each item
         return 0
 
     return _run(go)
