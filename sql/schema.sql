@@ -188,11 +188,12 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Check and charge the quota in one statement.
+    -- Check and charge the quota in one statement (used + size <= quota,
+    -- written so that it cannot overflow).
     UPDATE zkeb.users AS u
        SET storage_used_bytes = u.storage_used_bytes + _size
      WHERE u.user_id = _uid
-       AND u.storage_used_bytes + _size <= u.storage_quota_bytes
+       AND u.storage_quota_bytes - u.storage_used_bytes >= _size
     RETURNING u.storage_used_bytes INTO _used;
     IF NOT FOUND THEN
         SELECT u.storage_used_bytes, u.storage_quota_bytes INTO _used, _quota
@@ -586,9 +587,19 @@ BEGIN
     PERFORM zkeb_private.begin_lookup(login.username_hash, _uid);
 
     IF _locked_until > pg_catalog.now() THEN
+        -- The audit write needs the account row, which may be gone by now.
+        SELECT u.locked_until INTO _locked_until
+          FROM zkeb.users AS u
+         WHERE u.user_id = _uid
+           FOR UPDATE;
+        IF NOT FOUND THEN
+            status := 'denied';
+            RETURN NEXT;
+            RETURN;
+        END IF;
         PERFORM zkeb_private.audit(_uid, 'login_locked', false, '{}'::jsonb);
         status := 'locked';
-        retry_after := _locked_until - pg_catalog.now();
+        retry_after := GREATEST(_locked_until - pg_catalog.now(), interval '0');
         RETURN NEXT;
         RETURN;
     END IF;
@@ -608,6 +619,12 @@ BEGIN
                    ELSE u.locked_until END
          WHERE u.user_id = _uid
         RETURNING u.locked_until INTO _locked_until;
+        IF NOT FOUND THEN
+            -- The account was deleted meanwhile: it is unknown now.
+            status := 'denied';
+            RETURN NEXT;
+            RETURN;
+        END IF;
         IF _locked_until > pg_catalog.now() THEN
             PERFORM zkeb_private.audit(_uid, 'login_locked', false, '{"reason": "auth_key"}'::jsonb);
             status := 'locked';
