@@ -78,19 +78,34 @@ class Figures:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.data: dict[str, dict[str, Any]] = {}
+        self._controls = 0
+
+    @contextmanager
+    def negative_control(self) -> Iterator[None]:
+        """While a bug is planted, every count goes to ``control: <group>`` instead."""
+        with self._lock:
+            self._controls += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._controls -= 1
+
+    def _group(self, group: str) -> str:
+        return f"control: {group}" if self._controls else group
 
     def add(self, group: str, key: str, n: int = 1) -> None:
         with self._lock:
-            g = self.data.setdefault(group, {})
+            g = self.data.setdefault(self._group(group), {})
             g[key] = g.get(key, 0) + n
 
     def put(self, group: str, key: str, value: Any) -> None:
         with self._lock:
-            self.data.setdefault(group, {})[key] = value
+            self.data.setdefault(self._group(group), {})[key] = value
 
     def maximum(self, group: str, key: str, value: int) -> None:
         with self._lock:
-            g = self.data.setdefault(group, {})
+            g = self.data.setdefault(self._group(group), {})
             g[key] = max(g.get(key, value), value)
 
     def control(self, name: str, detected: bool, how: str) -> None:
@@ -101,7 +116,7 @@ class Figures:
 
     def attack(self, category: str, succeeded: bool) -> None:
         with self._lock:
-            g = self.data.setdefault("attacks", {})
+            g = self.data.setdefault(self._group("attacks"), {})
             entry = g.setdefault(category, {"tried": 0, "succeeded": 0})
             entry["tried"] += 1
             entry["succeeded"] += int(succeeded)
@@ -312,7 +327,8 @@ def planted(su: psycopg.Connection[Any], signature: str,
             replacements: Mapping[str, str]) -> Iterator[None]:
     original = plant(su, signature, replacements)
     try:
-        yield
+        with FIGURES.negative_control():
+            yield
     finally:
         su.execute(original.encode())
 

@@ -179,8 +179,7 @@ def test_negative_control_quota_race_catches_a_lost_update(pdb: Any) -> None:
             "SET storage_used_bytes = (SELECT x.storage_used_bytes FROM zkeb.users AS x, "
             "pg_catalog.pg_sleep(0.02) WHERE x.user_id = _uid) + _size",
     }):
-        findings = quota_race(pdb, "quota-bug", writers=WRITERS, fits=20, size=1000,
-                              fig="control")
+        findings = quota_race(pdb, "quota-bug", writers=WRITERS, fits=20, size=1000)
     FIGURES.control("concurrency: create_backup charges usage read before the row lock "
                     "(lost update)", bool(findings), "; ".join(findings) or "no finding")
     assert findings
@@ -251,7 +250,7 @@ def test_negative_control_retry_race_catches_a_double_charge(pdb: Any) -> None:
         "INSERT INTO zkeb.encrypted_backups AS b":
             "PERFORM pg_catalog.pg_sleep(0.05); INSERT INTO zkeb.encrypted_backups AS b",
     }):
-        findings = retry_race(pdb, "retry-bug", attempts=4, rounds=2, fig="control")
+        findings = retry_race(pdb, "retry-bug", attempts=4, rounds=2)
     FIGURES.control("concurrency: create_backup treats a conflicting retry as a new insert",
                     bool(findings), "; ".join(findings)[:300] or "no finding")
     assert findings
@@ -394,8 +393,7 @@ def test_negative_control_revoke_race_catches_an_unlocked_device_check(pdb: Any)
     su = pdb.connect("super")
     # The device is read without FOR SHARE, and the create dawdles after the check.
     with planted(su, CREATE, {"FOR SHARE;": "; PERFORM pg_catalog.pg_sleep(0.05);"}):
-        findings = revoke_race(pdb, "revoke-bug", writers=8, revoke_after=10,
-                               fig="control").findings
+        findings = revoke_race(pdb, "revoke-bug", writers=8, revoke_after=10).findings
     FIGURES.control("concurrency: create_backup checks the device without locking it",
                     bool(findings), "; ".join(findings) or "no finding")
     assert findings
@@ -529,7 +527,7 @@ def test_negative_control_sync_race_catches_seq_out_of_commit_order(pdb: Any) ->
             "PERFORM pg_catalog.pg_sleep(0.03 * (_seq % 2));",
     }):
         findings = sync_race(pdb, "sync-bug", devices=6, pushes=10, shared=False,
-                             fresh_entities=True, fig="control")
+                             fresh_entities=True)
     FIGURES.control("concurrency: sync_push takes seq outside the account row lock",
                     bool(findings), "; ".join(findings) or "no finding")
     assert findings

@@ -394,12 +394,20 @@ def in_savepoint(conn: psycopg.Connection[Any], fn: Callable[..., Any], *args: A
         return Outcome(False, None, sqlstate_of(exc), message_of(exc))
 
 
-def check_gucs(db: Any, su: psycopg.Connection[Any], a: Tenant, b: Tenant) -> list[str]:
+def guc_baseline(db: Any, a: Tenant, b: Tenant) -> dict[str, Any]:
+    """The answers of a clean session (taken before any bug is planted)."""
+    conn = db.connect("app")
+    session = Session(Client(conn), a.token)
+    out: dict[str, Any] = {name: outcome(call, session)
+                           for name, call in read_calls(a, b).items()}
+    out["prelogin"] = Client(conn).prelogin(b.username_hash)
+    return out
+
+
+def check_gucs(db: Any, su: psycopg.Connection[Any], a: Tenant, b: Tenant,
+               baseline: dict[str, Any]) -> list[str]:
     findings = []
-    baseline_conn = db.connect("app")
-    base_session = Session(Client(baseline_conn), a.token)
     reads = read_calls(a, b)
-    baseline = {name: outcome(call, base_session) for name, call in reads.items()}
     b_before = tenant_rows(su, b.user_id)
     for guc, value in guc_values(a, b).items():
         for mode in ("SET", "set_config(false)", "SET LOCAL in the caller's transaction"):
@@ -433,8 +441,7 @@ def check_gucs(db: Any, su: psycopg.Connection[Any], a: Tenant, b: Tenant) -> li
                     FIGURES.attack("another tenant's id in a GUC, no token", leaked)
             # Pre-session calls with the GUCs in place.
             pre = [
-                outcome(client.prelogin, b.username_hash).value ==
-                Client(baseline_conn).prelogin(b.username_hash),
+                outcome(client.prelogin, b.username_hash).value == baseline["prelogin"],
                 outcome(client.login_status, b.username_hash, h("wrong")).value.status
                 in ("denied", "locked"),
             ]
@@ -458,12 +465,13 @@ def test_tenant_gucs_set_by_hand_change_nothing(db: Any) -> None:
     client = Client(db.connect("app"))
     su = db.connect("super")
     a, b = pair(client)
-    assert check_gucs(db, su, a, b) == []
+    baseline = guc_baseline(db, a, b)
+    assert check_gucs(db, su, a, b, baseline) == []
     # Negative control: the tenant helper trusts a hand-set zkeb.user_id.
     with planted(su, CURRENT_USER_ID, {
-            "RETURN _uid;": "RETURN COALESCE(pg_catalog.nullif(pg_catalog.current_setting("
+            "RETURN _uid;": "RETURN COALESCE(NULLIF(pg_catalog.current_setting("
                             "'zkeb.user_id', true), '')::uuid, _uid);"}):
-        findings = check_gucs(db, su, a, b)
+        findings = check_gucs(db, su, a, b, baseline)
     FIGURES.control("isolation: current_user_id() trusts a hand-set GUC", bool(findings),
                     f"{len(findings)} findings, e.g. {findings[:1]}")
     assert findings
@@ -606,11 +614,16 @@ def test_app_role_can_touch_nothing_directly(db: Any) -> None:
     a, _ = pair(client)
     su.execute("ANALYZE")
     assert check_direct(db, su, a) == []
-    # Negative control: one stray grant (TRUNCATE is not subject to row security).
+    # Negative control: two stray grants (schema USAGE, and TRUNCATE, which row security
+    # does not cover; either alone is not enough, which the run above also shows).
+    su.execute("GRANT USAGE ON SCHEMA zkeb TO zkeb_app")
     su.execute("GRANT TRUNCATE ON zkeb.sync_metadata TO zkeb_app")
-    findings = check_direct(db, su, a)
+    with FIGURES.negative_control():
+        findings = check_direct(db, su, a)
     su.execute("REVOKE TRUNCATE ON zkeb.sync_metadata FROM zkeb_app")
-    FIGURES.control("isolation: a stray GRANT TRUNCATE to zkeb_app", bool(findings),
+    su.execute("REVOKE USAGE ON SCHEMA zkeb FROM zkeb_app")
+    FIGURES.control("isolation: stray GRANT USAGE ON SCHEMA zkeb + TRUNCATE to zkeb_app",
+                    bool(findings),
                     "; ".join(findings)[:300] or "no finding")
     assert findings
 
@@ -869,7 +882,8 @@ def test_hostile_schema_and_temp_tables_change_no_answer(db: Any) -> None:
         assert invariant_violations(maint) == []
         # Negative control: one API function loses its pinned search_path.
         su.execute("ALTER FUNCTION zkeb_api.list_devices(bytea) RESET search_path")
-        control = hostile_transcripts(db, su, other, baseline, "c")
+        with FIGURES.negative_control():
+            control = hostile_transcripts(db, su, other, baseline, "c")
         su.execute("ALTER FUNCTION zkeb_api.list_devices(bytea) "
                    "SET search_path = pg_catalog, pg_temp")
     finally:
