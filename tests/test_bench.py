@@ -36,9 +36,13 @@ def test_bench_quick_end_to_end(pg_server: str, tmp_path: Path,
     assert rc == 0, output.err[-3000:]
 
     json_files = list(out.glob("bench-*.json"))
+    assert len(json_files) == 1, output.out[-2000:]
     md_files = list(out.glob("bench-*.md"))
-    assert len(json_files) == 1 and len(md_files) == 1
+    assert len(md_files) == 1
     doc = json.loads(json_files[0].read_text())
+    assert doc["command"].startswith(
+        "zkeb-db bench --db URI --quick --backups 2000 --users 5 --per-user 50 --clients 1,2 "
+        "--rounds 1 --duration 1 --warmup 0")
 
     # The load went through the API and the bulk path and left the data consistent.
     load = doc["load"]

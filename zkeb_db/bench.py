@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,7 @@ class BenchConfig:
     keep: bool = False
     profile: bool = False
     cleanup_rows: int = CLEANUP_ROWS
-    argv: tuple[str, ...] = ()
+    db_given: bool = False
 
     @property
     def total_rows(self) -> int:
@@ -124,6 +124,24 @@ class BenchConfig:
     @property
     def max_clients(self) -> int:
         return max(*self.clients, CLEANUP_CLIENTS)
+
+    def command(self) -> str:
+        """The command line that repeats this run, every size spelled out."""
+        parts = ["zkeb-db", "bench"]
+        if self.db_given:
+            parts += ["--db", "URI"]
+        if self.quick:
+            parts.append("--quick")
+        parts += ["--backups", str(self.backups), "--users", str(self.users),
+                  "--per-user", str(self.per_user),
+                  "--clients", ",".join(map(str, self.clients)),
+                  "--rounds", str(self.rounds), "--duration", str(self.duration),
+                  "--warmup", str(self.warmup), "--out", shlex.quote(str(self.out))]
+        if self.keep:
+            parts.append("--keep")
+        if self.profile:
+            parts.append("--profile")
+        return " ".join(parts)
 
 
 def parse_clients(text: str) -> tuple[int, ...]:
@@ -138,7 +156,7 @@ def parse_clients(text: str) -> tuple[int, ...]:
     return tuple(values)
 
 
-def config_from_args(args: argparse.Namespace, argv: Sequence[str] = ()) -> BenchConfig:
+def config_from_args(args: argparse.Namespace) -> BenchConfig:
     """Fill the options the user left out from the full or the ``--quick`` defaults."""
     base = QUICK_DEFAULTS if args.quick else FULL_DEFAULTS
 
@@ -158,7 +176,7 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str] = ()) -> Benc
         quick=bool(args.quick),
         keep=bool(getattr(args, "keep", False)),
         profile=bool(getattr(args, "profile", False)),
-        argv=tuple(argv),
+        db_given=bool(getattr(args, "db", None)),
     )
     if config.backups < 100:
         raise BenchError("--backups must be at least 100")
@@ -964,11 +982,10 @@ def run_bench(args: argparse.Namespace, config: BenchConfig, console: Console) -
     document: dict[str, Any] = {
         "zkeb_db_version": zkeb_db.__version__,
         "started_at": started.isoformat(timespec="seconds"),
-        "command": "zkeb-db bench " + " ".join(shlex.quote(a) for a in config.argv),
+        "command": config.command(),
         "machine": machine_info(),
         "params": {k: (list(v) if isinstance(v, tuple) else v)
-                   for k, v in asdict(replace(config, out=Path("."), argv=())).items()
-                   if k not in ("out", "argv")},
+                   for k, v in asdict(config).items() if k not in ("out", "db_given")},
     }
     with Ui(console) as ui, _open_server(args, config, ui) as server:
         bench = Bench(config, server, ui, project)

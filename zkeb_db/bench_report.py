@@ -69,11 +69,19 @@ def evaluate_targets(document: dict[str, Any]) -> list[dict[str, Any]]:
     targets += _ratio_targets(document, "get_backup", "get_backup", 0.5)
     cleanup = document.get("cleanup")
     if cleanup:
-        batch = cleanup["batch_seconds"]
+        # A batch skips the rows of accounts an API call holds at that instant, so
+        # under load the 10,000 rows take more than one batch: the target is met
+        # when every round cleared them all, first batch to last, within 1 s.
+        rounds = cleanup["rounds"]
+        cleared = all(r["all_deleted_during"] for r in rounds)
+        seconds = cleanup["seconds_during"]
         targets.append(_target(
-            f"cleanup batch of {cleanup['rows']:,} expired rows", "< 1 s", batch,
-            None if batch is None else batch < 1.0,
-            f"median deleted in the batch: {cleanup['deleted_in_batch']}"))
+            f"cleanup of {cleanup['rows']:,} expired rows under API load", "< 1 s", seconds,
+            None if seconds is None else cleared and seconds < 1.0,
+            f"first batch {cleanup['batch_seconds']} s deleting {cleanup['deleted_in_batch']}; "
+            f"{cleanup['calls_during']} batches; "
+            + ("all rows gone in every round" if cleared
+               else "some rows were still there when the load stopped")))
         ratio = cleanup["p95_ratio"]
         targets.append(_target(
             f"API p95 during cleanup / without ({cleanup['clients']} clients)", "<= 2x", ratio,
@@ -138,12 +146,12 @@ def render_table(document: dict[str, Any], console: Console) -> None:
         table.add_row(*row[:-1])
     console.print(table)
     for t in document.get("targets", []):
-        mark = {True: "[green]met[/green]", False: "[red]MISSED[/red]",
-                None: "[yellow]n/a[/yellow]"}[t["met"]]
+        label, style = {True: ("met", "green"), False: ("MISSED", "red"),
+                        None: ("n/a", "yellow")}[t["met"]]
         value = t["value"] if t["value"] is not None else "-"
         note = f" ({t['note']})" if t["note"] else ""
-        console.print(f"  {mark:>24}  {t['target']}: {value} (goal {t['goal']}){note}",
-                      highlight=False)
+        console.print(f"  [{style}]{label:<6}[/{style}] {t['target']}: {value} "
+                      f"(goal {t['goal']}){note}", highlight=False)
     after = document.get("after")
     if after:
         console.print(

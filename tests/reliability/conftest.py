@@ -34,8 +34,15 @@ def figures_path() -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _reliability_figures() -> Iterator[None]:
+def _reliability_figures(request: pytest.FixtureRequest, pg_server: str) -> Iterator[None]:
     started = time.time()
+    slow = bool(request.config.getoption("--slow"))
+    FIGURES.put("session", "slow", slow)
+    FIGURES.put("session", "hypothesis_profile",
+                request.config.getoption("hypothesis_profile", None) or ("slow" if slow else "ci"))
+    with psycopg.connect(pg_server, connect_timeout=10) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    FIGURES.put("session", "server_version", f"PostgreSQL {row[0] if row else '?'}")
     yield
     FIGURES.put("session", "wall_seconds", round(time.time() - started, 1))
     FIGURES.dump(figures_path())

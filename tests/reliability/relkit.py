@@ -156,13 +156,14 @@ class Tenant:
         return self.session.session_token
 
     def backup_args(self, *, size: int = 64, name_hash: bytes | None = None,
-                    backup_id: uuid.UUID | None = None, **overrides: Any) -> dict[str, Any]:
+                    backup_id: uuid.UUID | str | None = None,
+                    **overrides: Any) -> dict[str, Any]:
         """Arguments of a valid create_backup; the ciphertext starts with the tenant's label."""
         assert self.device_id is not None
         marker = f"[{self.label}]".encode()
         body = os.urandom(max(size - len(marker), 0))
         args: dict[str, Any] = {
-            "backup_id": backup_id or uuid.uuid4(),
+            "backup_id": uuid.uuid4() if backup_id is None else backup_id,
             "device_id": self.device_id,
             "backup_name_hash": name_hash or h(f"name:{self.label}:{uuid.uuid4()}"),
             "ciphertext": (marker + body)[:size] if size >= 1 else b"",

@@ -82,7 +82,7 @@ def test_deploy_modes_match_sqitch(
 ) -> None:
     ours, theirs = scratch_db(), scratch_db()
     for db in (ours, theirs):
-        run_sqitch(interop_project, "deploy", "--to", "@v1.0", db.sqitch_target)
+        zk("deploy", interop_project, db, "--to", "@v1.0")
     break_script(interop_project, "deploy/gadgets.sql")
     res = zk("deploy", interop_project, ours, "--mode", mode, check=False)
     one_line_failure(res, "deploy")
@@ -226,6 +226,7 @@ def test_verify_reports_registry_and_plan_disagreements(
     assert run_sqitch(interop_project, "verify", db.sqitch_target, check=False).rc != 0
     res = zk("deploy", interop_project, db, check=False)
     assert "out of order" in one_line_failure(res, "deploy")
+    assert "(out of order)" in zk("status", interop_project, db).err  # said, like Sqitch: exit 0
 
     # A change missing before the newest deployed one.
     db2 = scratch_db()

@@ -3,6 +3,8 @@ both deployers, and hypothesis strategies that build valid plans."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from typing import Any
 import psycopg
 from hypothesis import strategies as st
 
+from zkeb_db.cli import main as cli_main
 from zkeb_db.sqitch.plan import (
     RESERVED_NAMES,
     Change,
@@ -77,13 +80,23 @@ def run_sqitch(project: Path, *args: str, check: bool = True, stdin: str | None 
     return res
 
 
-def run_zkeb(*args: str, check: bool = True, cwd: Path | None = None) -> Result:
-    """Run ``python -m zkeb_db`` (a real process: its exit code and stderr line are tested)."""
-    proc = subprocess.run([sys.executable, "-m", "zkeb_db", *args], capture_output=True,
-                          text=True, input="", timeout=300, cwd=cwd)
-    res = Result(proc.returncode, proc.stdout, proc.stderr)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"zkeb-db {' '.join(args)} exited {proc.returncode}:\n{res.text}")
+def run_zkeb(*args: str, check: bool = True, process: bool = False) -> Result:
+    """Run the ``zkeb-db`` command line: in this process (fast; the same ``main`` the
+    console script calls), or as ``python -m zkeb_db`` when ``process`` is true."""
+    if process:
+        proc = subprocess.run([sys.executable, "-m", "zkeb_db", *args], capture_output=True,
+                              text=True, input="", timeout=300)
+        res = Result(proc.returncode, proc.stdout, proc.stderr)
+    else:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                rc = cli_main(list(args))
+            except SystemExit as exc:  # argparse errors
+                rc = exc.code if isinstance(exc.code, int) else 2
+        res = Result(rc, out.getvalue(), err.getvalue())
+    if check and res.rc != 0:
+        raise AssertionError(f"zkeb-db {' '.join(args)} exited {res.rc}:\n{res.text}")
     return res
 
 
@@ -160,7 +173,13 @@ def plans(draw: st.DrawFn, max_sections: int = 4) -> Plan:
     used_tags: set[str] = set()
     pos = 0
     for s in range(n_sections):
-        section_names = draw(st.lists(change_names, min_size=1, max_size=4, unique=True))
+        # Names from earlier sections are reworks.
+        earlier_names = sorted(last_completed)
+        name_strategy = (
+            st.one_of(change_names, st.sampled_from(earlier_names)) if earlier_names
+            else change_names
+        )
+        section_names = draw(st.lists(name_strategy, min_size=1, max_size=4, unique=True))
         in_section: dict[str, int] = {}
         for name in section_names:
             candidates: list[Dependency] = []

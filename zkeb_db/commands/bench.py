@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from zkeb_db.bench import BenchError, config_from_args, run_bench
 
     try:
-        config = config_from_args(args, sys.argv[2:] if len(sys.argv) > 2 else ())
+        config = config_from_args(args)
         # Not a terminal (a log file, a pipe): wide enough for the results table.
         console = Console() if sys.stdout.isatty() else Console(width=170)
         run_bench(args, config, console)

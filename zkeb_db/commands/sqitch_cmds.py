@@ -38,97 +38,161 @@ def _set_var(text: str) -> tuple[str, str]:
     return name, value
 
 
-def _common(p: argparse.ArgumentParser, *, connects: bool = True) -> None:
+def _common(p: argparse.ArgumentParser, *, format_is_f: bool = False) -> None:
     g = p.add_argument_group("project and target")
-    g.add_argument("-C", "--chdir", metavar="DIR", default=".",
-                   help="project directory holding sqitch.conf and sqitch.plan (default: .)")
-    g.add_argument("-f", "--plan-file", metavar="FILE", help="plan file (default from sqitch.conf)")
-    if connects:
-        g.add_argument("--db", metavar="URI",
-                       help="database: postgresql:// URI, conninfo, db:pg: URI or target name "
-                            "(default: ZKEB_DB_URI, sqitch.conf target, libpq PG* variables)")
-        g.add_argument("-t", "--target", metavar="TARGET", help="Sqitch target name or URI")
-        g.add_argument("--registry", metavar="SCHEMA", help="registry schema (default: sqitch)")
-        g.add_argument("-s", "--set", dest="variables", metavar="VAR=VALUE", type=_set_var,
-                       action="append", default=[], help="psql variable for the scripts (repeatable)")
+    g.add_argument(
+        "-C",
+        "--chdir",
+        metavar="DIR",
+        default=".",
+        help="project directory holding sqitch.conf and sqitch.plan (default: .)",
+    )
+    # As in Sqitch, -f is --plan-file, except for log and plan where it is --format.
+    plan_opts = ["--plan-file"] if format_is_f else ["-f", "--plan-file"]
+    g.add_argument(*plan_opts, metavar="FILE", help="plan file (default from sqitch.conf)")
+    g.add_argument(
+        "--db",
+        metavar="URI",
+        help="database: postgresql:// URI, conninfo, db:pg: URI or target name "
+        "(default: ZKEB_DB_URI, sqitch.conf target, libpq PG* variables)",
+    )
+    g.add_argument("-t", "--target", metavar="TARGET", help="Sqitch target name or URI")
+    g.add_argument("--registry", metavar="SCHEMA", help="registry schema (default: sqitch)")
+    g.add_argument(
+        "-s",
+        "--set",
+        dest="variables",
+        metavar="VAR=VALUE",
+        type=_set_var,
+        action="append",
+        default=[],
+        help="psql variable for the scripts (repeatable)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="only print results and errors")
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("deploy", help="deploy the Sqitch plan (Sqitch-compatible)",
-                              description="Deploy changes of the plan, as `sqitch deploy` does.")
+    p = subparsers.add_parser(
+        "deploy",
+        help="deploy the Sqitch plan (Sqitch-compatible)",
+        description="Deploy changes of the plan, as `sqitch deploy` does.",
+    )
     _common(p)
     p.add_argument("args", nargs="*", metavar="TARGET|CHANGE", help="target URI and/or change")
-    p.add_argument("--to", "--to-change", dest="to", metavar="CHANGE",
-                   help="deploy up to this change (name, name@tag, @tag or id)")
-    p.add_argument("--mode", choices=MODES, help="on failure revert: all (default), to the last tag, "
-                   "or only the failed change")
-    p.add_argument("--verify", action=argparse.BooleanOptionalAction, default=None,
-                   help="run each verify script right after its deploy script")
-    p.add_argument("--log-only", action="store_true",
-                   help="record the changes as deployed without running the scripts")
+    p.add_argument(
+        "--to",
+        "--to-change",
+        dest="to",
+        metavar="CHANGE",
+        help="deploy up to this change (name, name@tag, @tag or id)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        help="on failure revert: all (default), to the last tag, or only the failed change",
+    )
+    p.add_argument(
+        "--verify",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run each verify script right after its deploy script",
+    )
+    p.add_argument(
+        "--log-only",
+        action="store_true",
+        help="record the changes as deployed without running the scripts",
+    )
     p.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS")
     p.set_defaults(func=cmd_deploy)
 
-    p = subparsers.add_parser("revert", help="revert deployed changes (Sqitch-compatible)",
-                              description="Revert changes, newest first, as `sqitch revert` does.")
+    p = subparsers.add_parser(
+        "revert",
+        help="revert deployed changes (Sqitch-compatible)",
+        description="Revert changes, newest first, as `sqitch revert` does.",
+    )
     _common(p)
     p.add_argument("args", nargs="*", metavar="TARGET|CHANGE", help="target URI and/or change")
-    p.add_argument("--to", "--to-change", dest="to", metavar="CHANGE",
-                   help="revert the changes deployed after this one")
+    p.add_argument(
+        "--to",
+        "--to-change",
+        dest="to",
+        metavar="CHANGE",
+        help="revert the changes deployed after this one",
+    )
     p.add_argument("-y", action="store_true", dest="yes", help="do not ask for confirmation")
-    p.add_argument("--log-only", action="store_true",
-                   help="record the reverts without running the scripts")
+    p.add_argument(
+        "--log-only", action="store_true", help="record the reverts without running the scripts"
+    )
     p.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS")
     p.set_defaults(func=cmd_revert)
 
-    p = subparsers.add_parser("verify", help="verify deployed changes (Sqitch-compatible)",
-                              description="Check the registry against the plan and run the "
-                                          "verify scripts, as `sqitch verify` does.")
+    p = subparsers.add_parser(
+        "verify",
+        help="verify deployed changes (Sqitch-compatible)",
+        description="Check the registry against the plan and run the "
+        "verify scripts, as `sqitch verify` does.",
+    )
     _common(p)
-    p.add_argument("args", nargs="*", metavar="TARGET|CHANGE", help="target URI, from and to changes")
+    p.add_argument(
+        "args", nargs="*", metavar="TARGET|CHANGE", help="target URI, from and to changes"
+    )
     p.add_argument("--from", "--from-change", dest="from_change", metavar="CHANGE")
     p.add_argument("--to", "--to-change", dest="to", metavar="CHANGE")
-    p.add_argument("--no-probe", action="store_true",
-                   help="do not run the next undeployed change's verify script")
+    p.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="do not run the next undeployed change's verify script",
+    )
     p.set_defaults(func=cmd_verify)
 
-    p = subparsers.add_parser("status", help="show what is deployed (Sqitch-compatible)",
-                              description="Show the registry state and the undeployed changes.")
+    p = subparsers.add_parser(
+        "status",
+        help="show what is deployed (Sqitch-compatible)",
+        description="Show the registry state and the undeployed changes.",
+    )
     _common(p)
     p.add_argument("args", nargs="*", metavar="TARGET", help="target URI")
     p.add_argument("--project", help="project to report on (default: the plan's)")
     p.add_argument("--show-changes", action="store_true")
     p.add_argument("--show-tags", action="store_true")
     p.add_argument("--date-format", "--date", default="iso")
-    p.add_argument("--no-probe", action="store_true",
-                   help="do not run the next undeployed change's verify script")
+    p.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="do not run the next undeployed change's verify script",
+    )
     p.set_defaults(func=cmd_status)
 
     p = subparsers.add_parser("log", help="show the registry's event history (Sqitch-compatible)")
-    _common(p)
+    _common(p, format_is_f=True)
     p.add_argument("args", nargs="*", metavar="TARGET", help="target URI")
-    p.add_argument("--event", action="append", default=[], choices=("deploy", "revert", "fail", "merge"))
+    p.add_argument(
+        "--event", action="append", default=[], choices=("deploy", "revert", "fail", "merge")
+    )
     p.add_argument("--change-pattern", "--change", dest="change_pattern", metavar="REGEX")
     p.add_argument("--project-pattern", "--project", dest="project_pattern", metavar="REGEX")
     p.add_argument("--committer-pattern", "--committer", dest="committer_pattern", metavar="REGEX")
     p.add_argument("-n", "--max-count", type=int)
     p.add_argument("--skip", type=int)
     p.add_argument("--reverse", action="store_true")
-    p.add_argument("--format", default="medium", help=f"{', '.join(LOG_FORMATS)} or format:...")
+    p.add_argument(
+        "-f", "--format", default="medium", help=f"{', '.join(LOG_FORMATS)} or format:..."
+    )
     p.add_argument("--date-format", "--date", default="iso")
     p.add_argument("--no-headers", action="store_true")
     p.set_defaults(func=cmd_log)
 
     p = subparsers.add_parser("plan", help="show the Sqitch plan (Sqitch-compatible)")
-    _common(p, connects=False)
+    _common(p, format_is_f=True)
     p.add_argument("--event", choices=("deploy", "revert"))
     p.add_argument("--change-pattern", "--change", dest="change_pattern", metavar="REGEX")
     p.add_argument("--planner-pattern", "--planner", dest="planner_pattern", metavar="REGEX")
     p.add_argument("-n", "--max-count", type=int)
     p.add_argument("--skip", type=int)
     p.add_argument("--reverse", action="store_true")
-    p.add_argument("--format", default="medium", help=f"{', '.join(PLAN_FORMATS)} or format:...")
+    p.add_argument(
+        "-f", "--format", default="medium", help=f"{', '.join(PLAN_FORMATS)} or format:..."
+    )
     p.add_argument("--date-format", "--date", default="iso")
     p.add_argument("--no-headers", action="store_true")
     p.set_defaults(func=cmd_plan)
@@ -157,11 +221,16 @@ def _is_target_name(chdir: str, name: str) -> bool:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    project = Project.open(args.chdir, db=args.db, target=args.target, plan_file=args.plan_file,
-                           registry=args.registry)
+    project = Project.open(
+        args.chdir, db=args.db, target=args.target, plan_file=args.plan_file, registry=args.registry
+    )
     reporter = Reporter(verbosity=0 if args.quiet else 1)
-    return Engine(project, reporter=reporter, variables=dict(args.variables),
-                  lock_timeout=getattr(args, "lock_timeout", DEFAULT_LOCK_TIMEOUT))
+    return Engine(
+        project,
+        reporter=reporter,
+        variables=dict(args.variables),
+        lock_timeout=getattr(args, "lock_timeout", DEFAULT_LOCK_TIMEOUT),
+    )
 
 
 def _run(fn: Callable[[], int]) -> int:
@@ -246,7 +315,9 @@ def cmd_status(args: argparse.Namespace) -> int:
                 rep.warn(note)
             raise CommandError(
                 f"Database {report.destination} has not been initialized for Sqitch "
-                "(no registry): nothing is recorded as deployed", 1)
+                "(no registry): nothing is recorded as deployed",
+                1,
+            )
         cur = report.current
         if cur is None:
             for note in report.notes:
@@ -265,8 +336,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             rep.emit("# Change:" if len(report.deployed) == 1 else "# Changes:")
             width = max(len(c.name) for c in report.deployed)
             for c in reversed(report.deployed):
-                rep.emit(f"#   {c.name.ljust(width)} - {format_date(c.committed_at, fmt)} - "
-                         f"{c.committer_name} <{c.committer_email}>")
+                rep.emit(
+                    f"#   {c.name.ljust(width)} - {format_date(c.committed_at, fmt)} - "
+                    f"{c.committer_name} <{c.committer_email}>"
+                )
         if args.show_tags:
             rep.emit("# ")
             if not report.tags:
@@ -275,18 +348,24 @@ def cmd_status(args: argparse.Namespace) -> int:
                 rep.emit("# Tag:" if len(report.tags) == 1 else "# Tags:")
                 width = max(len(t["tag"]) for t in report.tags)
                 for t in report.tags:
-                    rep.emit(f"#   {t['tag'].ljust(width)} - {format_date(t['committed_at'], fmt)}"
-                             f" - {t['committer_name']} <{t['committer_email']}>")
+                    rep.emit(
+                        f"#   {t['tag'].ljust(width)} - {format_date(t['committed_at'], fmt)}"
+                        f" - {t['committer_name']} <{t['committer_email']}>"
+                    )
         rep.emit("# ")
-        if report.problems:
+        if report.problems and report.project == engine.project.plan.project:
+            if engine.project.plan.change_by_id(cur.id) is None:
+                # Sqitch fails here too: the newest deployed change is not in the plan.
+                raise CommandError(report.problems[0], 1)
             for problem in report.problems:
                 rep.warn(problem)
-            raise CommandError(report.problems[0], 1)
         if report.project != engine.project.plan.project:
             rep.emit(f'Status unknown. Use --plan-file to assess "{report.project}" status')
             return 0
-        rep.emit(f"# Recorded in the registry: {len(report.deployed)} of "
-                 f"{len(report.deployed) + len(report.pending)} planned change(s)")
+        rep.emit(
+            f"# Recorded in the registry: {len(report.deployed)} of "
+            f"{len(report.deployed) + len(report.pending)} planned change(s)"
+        )
         if not report.pending:
             rep.emit("Nothing to deploy (up-to-date)")
         else:
@@ -306,10 +385,15 @@ def cmd_log(args: argparse.Namespace) -> int:
             raise CommandError("log takes no change argument", 2)
         fmt = resolve_format(args.format, LOG_FORMATS)
         engine = _engine(args)
-        events = engine.log(events=args.event, change=args.change_pattern,
-                            committer_pattern=args.committer_pattern,
-                            project=args.project_pattern, limit=args.max_count,
-                            skip=args.skip, reverse=args.reverse)
+        events = engine.log(
+            events=args.event,
+            change=args.change_pattern,
+            committer_pattern=args.committer_pattern,
+            project=args.project_pattern,
+            limit=args.max_count,
+            skip=args.skip,
+            reverse=args.reverse,
+        )
         if not args.no_headers:
             engine.reporter.emit(f"On database {engine.destination}")
         for ev in events:
@@ -322,7 +406,14 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     def go() -> int:
-        project = Project.open(args.chdir, plan_file=args.plan_file, db="db:pg:")
+        # The plan needs no database; a target only matters for its plan_file setting.
+        project = Project.open(
+            args.chdir,
+            plan_file=args.plan_file,
+            db=args.db or (None if args.target else "db:pg:"),
+            target=args.target,
+            registry=args.registry,
+        )
         plan = project.plan
         fmt = resolve_format(args.format, PLAN_FORMATS)
         changes = list(plan.changes)
@@ -336,7 +427,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if args.reverse:
             changes.reverse()
         if args.skip:
-            changes = changes[args.skip:]
+            changes = changes[args.skip :]
         if args.max_count is not None:
             changes = changes[: args.max_count]
         if not args.no_headers:
@@ -345,12 +436,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
             print()
         for c in changes:
             item = {
-                "event": "revert" if c.operator == "-" else "deploy", "change_id": c.id,
-                "change": c.name, "project": plan.project, "note": c.note,
+                "event": "revert" if c.operator == "-" else "deploy",
+                "change_id": c.id,
+                "change": c.name,
+                "project": plan.project,
+                "note": c.note,
                 "requires": [d.as_string(plan.project) for d in c.requires],
                 "conflicts": [d.as_string(plan.project) for d in c.conflicts],
-                "tags": [t.format_name for t in c.tags], "planner_name": c.planner_name,
-                "planner_email": c.planner_email, "planned_at": c.planned_at,
+                "tags": [t.format_name for t in c.tags],
+                "planner_name": c.planner_name,
+                "planner_email": c.planner_email,
+                "planned_at": c.planned_at,
             }
             text = format_item(fmt, item, date_format=args.date_format)
             sys.stdout.write(text + "\n")  # Sqitch "say"s each item

@@ -77,53 +77,103 @@ __all__ = [
 
 
 def _engine(
-    project_dir: Path | str, dsn: str | None, *, variables: Mapping[str, str] | None,
-    registry: str | None, plan_file: str | None, reporter: Reporter | None,
+    project_dir: Path | str,
+    dsn: str | None,
+    *,
+    variables: Mapping[str, str] | None,
+    registry: str | None,
+    plan_file: str | None,
+    reporter: Reporter | None,
 ) -> Engine:
     project = Project.open(project_dir, db=dsn, registry=registry, plan_file=plan_file)
-    return Engine(project, reporter=reporter or LoggingReporter(),
-                  variables=dict(variables or {}))
+    return Engine(project, reporter=reporter or LoggingReporter(), variables=dict(variables or {}))
 
 
 def deploy_project(
-    project_dir: Path | str, dsn: str | None, *, to: str | None = None, verify: bool = False,
-    mode: str | None = None, variables: Mapping[str, str] | None = None,
-    registry: str | None = None, plan_file: str | None = None, log_only: bool = False,
+    project_dir: Path | str,
+    dsn: str | None,
+    *,
+    to: str | None = None,
+    verify: bool = False,
+    mode: str | None = None,
+    variables: Mapping[str, str] | None = None,
+    registry: str | None = None,
+    plan_file: str | None = None,
+    log_only: bool = False,
     reporter: Reporter | None = None,
 ) -> None:
     """Deploy the project's plan (up to ``to``); raises on failure, nothing half-recorded."""
-    engine = _engine(project_dir, dsn, variables=variables, registry=registry,
-                     plan_file=plan_file, reporter=reporter)
+    engine = _engine(
+        project_dir,
+        dsn,
+        variables=variables,
+        registry=registry,
+        plan_file=plan_file,
+        reporter=reporter,
+    )
     engine.deploy(to, mode=mode, verify=verify, log_only=log_only)
 
 
 def revert_project(
-    project_dir: Path | str, dsn: str | None, *, to: str | None = None,
-    variables: Mapping[str, str] | None = None, registry: str | None = None,
-    plan_file: str | None = None, log_only: bool = False, reporter: Reporter | None = None,
+    project_dir: Path | str,
+    dsn: str | None,
+    *,
+    to: str | None = None,
+    variables: Mapping[str, str] | None = None,
+    registry: str | None = None,
+    plan_file: str | None = None,
+    log_only: bool = False,
+    reporter: Reporter | None = None,
 ) -> None:
     """Revert every change deployed after ``to`` (everything when None), without asking."""
-    engine = _engine(project_dir, dsn, variables=variables, registry=registry,
-                     plan_file=plan_file, reporter=reporter)
+    engine = _engine(
+        project_dir,
+        dsn,
+        variables=variables,
+        registry=registry,
+        plan_file=plan_file,
+        reporter=reporter,
+    )
     engine.revert(to, log_only=log_only)
 
 
 def verify_project(
-    project_dir: Path | str, dsn: str | None, *, variables: Mapping[str, str] | None = None,
-    registry: str | None = None, plan_file: str | None = None, reporter: Reporter | None = None,
+    project_dir: Path | str,
+    dsn: str | None,
+    *,
+    variables: Mapping[str, str] | None = None,
+    registry: str | None = None,
+    plan_file: str | None = None,
+    reporter: Reporter | None = None,
 ) -> VerifyReport:
     """Verify the deployed changes; raises :class:`VerifyError` when any check fails."""
-    engine = _engine(project_dir, dsn, variables=variables, registry=registry,
-                     plan_file=plan_file, reporter=reporter)
+    engine = _engine(
+        project_dir,
+        dsn,
+        variables=variables,
+        registry=registry,
+        plan_file=plan_file,
+        reporter=reporter,
+    )
     return engine.verify()
 
 
 def status(
-    project_dir: Path | str, dsn: str | None, *, registry: str | None = None,
-    plan_file: str | None = None, probe: bool = True,
+    project_dir: Path | str,
+    dsn: str | None,
+    *,
+    registry: str | None = None,
+    plan_file: str | None = None,
+    probe: bool = True,
     variables: Mapping[str, str] | None = None,
 ) -> StatusReport:
     """What is recorded in the registry, what is pending, and what looks applied."""
-    engine = _engine(project_dir, dsn, variables=variables, registry=registry,
-                     plan_file=plan_file, reporter=LoggingReporter())
+    engine = _engine(
+        project_dir,
+        dsn,
+        variables=variables,
+        registry=registry,
+        plan_file=plan_file,
+        reporter=LoggingReporter(),
+    )
     return engine.status(probe=probe)

@@ -54,7 +54,7 @@ class Config:
         prefix = normalise_key(section + ".x")[:-1]
         out: dict[str, str] = {}
         for key, value in self.values.items():
-            if key.startswith(prefix) and "." not in key[len(prefix):]:
+            if key.startswith(prefix) and "." not in key[len(prefix) :]:
                 written = self.original.get(key, key)
                 out[written.rsplit(".", 1)[-1]] = value
         return out
@@ -153,7 +153,7 @@ def parse_config(text: str, source: str = "sqitch.conf") -> list[tuple[str, str,
                 section = name.lower()
             else:
                 section = name.lower()
-            rest = stripped[m.end():].strip()
+            rest = stripped[m.end() :].strip()
             if not rest or rest[0] in "#;":
                 continue
             stripped = rest
@@ -164,12 +164,12 @@ def parse_config(text: str, source: str = "sqitch.conf") -> list[tuple[str, str,
             raise ConfigError(f"{source}:{lineno}: invalid line: {stripped}")
         name = km.group(1)
         if km.group(2) is None:
-            rest = stripped[km.end():].strip()
+            rest = stripped[km.end() :].strip()
             if rest and rest[0] not in "#;":
                 raise ConfigError(f"{source}:{lineno}: invalid line: {stripped}")
             value = "true"
         else:
-            raw = stripped[km.end():]
+            raw = stripped[km.end() :]
             while raw.endswith("\\") and not raw.endswith("\\\\") and i < len(lines):
                 raw = raw[:-1] + lines[i]
                 i += 1

@@ -71,8 +71,9 @@ _SHA1_RE = re.compile(r"\A[0-9a-f]{40}\Z")
 class Reporter:
     """Where progress and results go. The default writes like Sqitch does."""
 
-    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, *,
-                 verbosity: int = 1) -> None:
+    def __init__(
+        self, out: TextIO | None = None, err: TextIO | None = None, *, verbosity: int = 1
+    ) -> None:
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
         self.verbosity = verbosity
@@ -146,15 +147,21 @@ class Project:
 
     @classmethod
     def open(
-        cls, project_dir: Path | str = ".", *, db: str | None = None, target: str | None = None,
-        plan_file: str | None = None, registry: str | None = None,
+        cls,
+        project_dir: Path | str = ".",
+        *,
+        db: str | None = None,
+        target: str | None = None,
+        plan_file: str | None = None,
+        registry: str | None = None,
     ) -> Project:
         pdir = Path(project_dir).resolve()
         if not pdir.is_dir():
             raise ConfigError(f"No such project directory: {project_dir}")
         config = load_config(pdir)
-        tgt = resolve_target(config, pdir, db=db, target=target, registry=registry,
-                             plan_file=plan_file)
+        tgt = resolve_target(
+            config, pdir, db=db, target=target, registry=registry, plan_file=plan_file
+        )
         return cls(dir=pdir, config=config, target=tgt)
 
     @property
@@ -238,8 +245,12 @@ def _first_error_line(stderr: str, returncode: int) -> str:
 # --------------------------------------------------------------------- engine
 class Engine:
     def __init__(
-        self, project: Project, *, reporter: Reporter | None = None,
-        variables: dict[str, str] | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        self,
+        project: Project,
+        *,
+        reporter: Reporter | None = None,
+        variables: dict[str, str] | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         self.project = project
         self.target = project.target
@@ -264,8 +275,9 @@ class Engine:
     @contextmanager
     def registry(self, project: str | None = None) -> Iterator[Registry]:
         try:
-            conn = psycopg.connect(self.target.conn.conninfo(), autocommit=True,
-                                   client_encoding="UTF8")
+            conn = psycopg.connect(
+                self.target.conn.conninfo(), autocommit=True, client_encoding="UTF8"
+            )
         except psycopg.OperationalError as exc:
             msg = " ".join(str(exc).split())
             raise SqitchError(f"Cannot connect to {self.destination}: {msg}") from exc
@@ -273,6 +285,8 @@ class Engine:
             conn.execute("SET client_min_messages = WARNING")
             name = project if project is not None else self.project.plan.project
             yield Registry(conn, self.target.registry, name, self.committer)
+        except psycopg.Error as exc:
+            raise RegistryError(f"Database error on {self.destination}: {_one_line(exc)}") from exc
         finally:
             conn.close()
 
@@ -283,20 +297,33 @@ class Engine:
             cmd += ["--dbname", dbname]
         for key in sorted(variables):
             cmd += ["--set", f"{key}={variables[key]}"]
-        cmd += ["--quiet", "--no-psqlrc", "--no-align", "--tuples-only",
-                "--set", "ON_ERROR_STOP=1", "--set", f"registry={self.target.registry}"]
+        cmd += [
+            "--quiet",
+            "--no-psqlrc",
+            "--no-align",
+            "--tuples-only",
+            "--set",
+            "ON_ERROR_STOP=1",
+            "--set",
+            f"registry={self.target.registry}",
+        ]
         return cmd
 
-    def _psql(self, args: Sequence[str], variables: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    def _psql(
+        self, args: Sequence[str], variables: dict[str, str]
+    ) -> subprocess.CompletedProcess[bytes]:
         env = dict(os.environ)
         if self.target.conn.password:
             env["PGPASSWORD"] = self.target.conn.password
         cmd = self.psql_command(variables) + list(args)
         try:
-            return subprocess.run(cmd, cwd=self.project.dir, env=env, capture_output=True,
-                                  check=False)
+            return subprocess.run(
+                cmd, cwd=self.project.dir, env=env, capture_output=True, check=False
+            )
         except FileNotFoundError as exc:
             raise ConfigError(f"Cannot run {self.target.client}: not found on PATH") from exc
+        except OSError as exc:
+            raise ConfigError(f"Cannot run {self.target.client}: {exc}") from exc
 
     def run_script(self, kind: str, path: PurePosixPath, *, capture: bool = False) -> None:
         """Run one script like Sqitch: ``psql ... --file <relative path>`` in the project dir."""
@@ -309,14 +336,24 @@ class Engine:
             self.reporter.script_errors(stderr)
         if proc.returncode != 0:
             reason = _first_error_line(stderr, proc.returncode)
-            raise ScriptError(f'{kind} script "{path}" failed: {reason}', script=str(path),
-                              output=stderr)
+            raise ScriptError(
+                f'{kind} script "{path}" failed: {reason}', script=str(path), output=stderr
+            )
 
     def _initialize(self, reg: Registry) -> None:
         ref = resources.files("zkeb_db.sqitch").joinpath("registry.sql")
         with resources.as_file(ref) as sql_path:
-            proc = self._psql(["--set", f"registry={self.target.registry}", "--set", "tableopts=",
-                               "--file", str(sql_path)], {})
+            proc = self._psql(
+                [
+                    "--set",
+                    f"registry={self.target.registry}",
+                    "--set",
+                    "tableopts=",
+                    "--file",
+                    str(sql_path),
+                ],
+                {},
+            )
         if proc.returncode != 0:
             reason = _first_error_line(proc.stderr.decode("utf-8", "replace"), proc.returncode)
             raise RegistryError(f"Cannot create the registry in {self.destination}: {reason}")
@@ -341,8 +378,12 @@ class Engine:
         rework = [t.name for t in change.rework_tags]
         return _Item(
             logged=LoggedChange(
-                id=change.id, name=change.name, note=change.note, planned_at=change.planned_at,
-                planner_name=change.planner_name, planner_email=change.planner_email,
+                id=change.id,
+                name=change.name,
+                note=change.note,
+                planned_at=change.planned_at,
+                planner_name=change.planner_name,
+                planner_email=change.planner_email,
                 tags=[t.format_name for t in change.tags],
                 requires=[d.as_string(plan.project) for d in change.requires],
                 conflicts=[d.as_string(plan.project) for d in change.conflicts],
@@ -364,20 +405,26 @@ class Engine:
                 rework = [t.name for t in planned.rework_tags]
             else:
                 rework = _registry_rework_tags(rows, i)
-            items.append(_Item(
-                logged=LoggedChange(
-                    # Sqitch rebuilds a change from its row, which trims and unescapes the
-                    # note a second time: its revert events carry that text.
-                    id=row.id, name=row.name, note=decode_note(row.note), planned_at=row.planned_at,
-                    planner_name=row.planner_name, planner_email=row.planner_email,
-                    tags=list(row.tags),
-                ),
-                label=row.format_name_with_tags(),
-                deploy=self.target.script_path("deploy", row.name, rework),
-                revert=self.target.script_path("revert", row.name, rework),
-                verify=self.target.script_path("verify", row.name, rework),
-                plan_change=planned,
-            ))
+            items.append(
+                _Item(
+                    logged=LoggedChange(
+                        # Sqitch rebuilds a change from its row, which trims and unescapes the
+                        # note a second time: its revert events carry that text.
+                        id=row.id,
+                        name=row.name,
+                        note=decode_note(row.note),
+                        planned_at=row.planned_at,
+                        planner_name=row.planner_name,
+                        planner_email=row.planner_email,
+                        tags=list(row.tags),
+                    ),
+                    label=row.format_name_with_tags(),
+                    deploy=self.target.script_path("deploy", row.name, rework),
+                    revert=self.target.script_path("revert", row.name, rework),
+                    verify=self.target.script_path("verify", row.name, rework),
+                    plan_change=planned,
+                )
+            )
         return items
 
     def _start(self, sign: str, label: str) -> None:
@@ -394,8 +441,14 @@ class Engine:
         self.reporter.warn(f"Verify script {path} does not exist")
 
     # ------------------------------------------------------------- deploy
-    def deploy(self, to: str | None = None, *, mode: str | None = None,
-               verify: bool | None = None, log_only: bool = False) -> list[str]:
+    def deploy(
+        self,
+        to: str | None = None,
+        *,
+        mode: str | None = None,
+        verify: bool | None = None,
+        log_only: bool = False,
+    ) -> list[str]:
         """Deploy up to ``to`` (default: the whole plan); returns the names deployed."""
         cfg = self.project.config
         mode = mode or cfg.get("deploy.mode") or "all"
@@ -477,11 +530,20 @@ class Engine:
             )
         self._check_prefix(reg, plan)
         if change.tags:
-            reg.log_new_tags(change.id, [
-                TagRow(id=t.id, name=t.format_name, note=t.note, planned_at=t.planned_at,
-                       planner_name=t.planner_name, planner_email=t.planner_email)
-                for t in change.tags
-            ])
+            reg.log_new_tags(
+                change.id,
+                [
+                    TagRow(
+                        id=t.id,
+                        name=t.format_name,
+                        note=t.note,
+                        planned_at=t.planned_at,
+                        planner_name=t.planner_name,
+                        planner_email=t.planner_email,
+                    )
+                    for t in change.tags
+                ],
+            )
             return change.index, change.name + change.tags[-1].format_name
         return change.index, change.name
 
@@ -500,7 +562,8 @@ class Engine:
                 )
             raise RegistryError(
                 f"Registry and plan disagree: deployed change #{i + 1} "
-                f"{row.format_name_with_tags()} ({row.id}) is not in the plan; run verify for details"
+                f"{row.format_name_with_tags()} ({row.id}) is not in the plan;"
+                " run verify for details"
             )
 
     def _dep_plan_id(self, plan: Plan, dep: Dependency) -> str | None:
@@ -517,11 +580,15 @@ class Engine:
             raise DependencyError(f'Unable to find change "{dep.key_name}" in plan {plan.file}')
         return found.id
 
-    def _registry_dep_id(self, reg: Registry, plan: Plan, dep: Dependency,
-                         plan_id: str | None) -> str | None:
+    def _registry_dep_id(
+        self, reg: Registry, plan: Plan, dep: Dependency, plan_id: str | None
+    ) -> str | None:
         ids = reg.change_ids_for(
-            change_id=plan_id, change=dep.change, tag=dep.tag,
-            project=dep.project or plan.project, first=True,
+            change_id=plan_id,
+            change=dep.change,
+            tag=dep.tag,
+            project=dep.project or plan.project,
+            first=True,
         )
         return ids[0] if ids else None
 
@@ -568,8 +635,14 @@ class Engine:
             raise DependencyError(f"Changes have already been deployed: {listed}")
         return resolved
 
-    def _deploy_change(self, reg: Registry, change: Change, resolved: dict[tuple[int, int], str],
-                       with_verify: bool, log_only: bool) -> None:
+    def _deploy_change(
+        self,
+        reg: Registry,
+        change: Change,
+        resolved: dict[tuple[int, int], str],
+        with_verify: bool,
+        log_only: bool,
+    ) -> None:
         item = self._plan_item(change)
         plan = self.project.plan
         self._start("+", item.label)
@@ -585,12 +658,24 @@ class Engine:
                         ("require", d.as_string(plan.project), resolved[(change.index, i)])
                         for i, d in enumerate(change.requires)
                     ]
-                    deps += [("conflict", d.as_string(plan.project), None) for d in change.conflicts]
+                    deps += [
+                        ("conflict", d.as_string(plan.project), None) for d in change.conflicts
+                    ]
                     reg.log_deploy_change(
-                        item.logged, script_hash(self.project.dir / item.deploy), deps,
-                        [TagRow(id=t.id, name=t.format_name, note=t.note, planned_at=t.planned_at,
-                                planner_name=t.planner_name, planner_email=t.planner_email)
-                         for t in change.tags],
+                        item.logged,
+                        script_hash(self.project.dir / item.deploy),
+                        deps,
+                        [
+                            TagRow(
+                                id=t.id,
+                                name=t.format_name,
+                                note=t.note,
+                                planned_at=t.planned_at,
+                                planner_name=t.planner_name,
+                                planner_email=t.planner_email,
+                            )
+                            for t in change.tags
+                        ],
                     )
                     self.reporter.info("ok")
                 except (SqitchError, psycopg.Error) as exc:
@@ -603,7 +688,9 @@ class Engine:
                             self.run_script("revert", item.revert)
                     except (SqitchError, psycopg.Error) as rexc:
                         self.reporter.warn(_one_line(rexc))
-                    raise DeployError(f"{change.format_name_with_tags()}: {_one_line(exc)}") from exc
+                    raise DeployError(
+                        f"{change.format_name_with_tags()}: {_one_line(exc)}"
+                    ) from exc
             finally:
                 reg.finish_work()
         except (SqitchError, psycopg.Error) as exc:
@@ -615,8 +702,14 @@ class Engine:
                 raise
             raise DeployError(f"{change.format_name_with_tags()}: {_one_line(exc)}") from exc
 
-    def _rollback(self, reg: Registry, tagged: Change | None, start_at: str | None,
-                  run: Sequence[Change], log_only: bool) -> None:
+    def _rollback(
+        self,
+        reg: Registry,
+        tagged: Change | None,
+        start_at: str | None,
+        run: Sequence[Change],
+        log_only: bool,
+    ) -> None:
         if not run:
             return
         label = tagged.format_name_with_tags() if tagged is not None else start_at
@@ -629,8 +722,13 @@ class Engine:
             self.reporter.warn("The schema will need to be manually repaired")
 
     # ------------------------------------------------------------- revert
-    def revert(self, to: str | None = None, *, confirm: Callable[[str], bool] | None = None,
-               log_only: bool = False) -> list[str]:
+    def revert(
+        self,
+        to: str | None = None,
+        *,
+        confirm: Callable[[str], bool] | None = None,
+        log_only: bool = False,
+    ) -> list[str]:
         """Revert to ``to`` (default: everything); ``confirm`` may refuse. Returns names."""
         self._vars = self.project.variables("revert", self.extra_vars)
         plan = self.project.plan
@@ -652,8 +750,12 @@ class Engine:
                 if not rows:
                     self.reporter.info(f'No changes deployed since: "{to}"')
                     return []
-                question = f"Revert changes to {row.format_name_with_tags()} from {self.destination}?"
-                announce = f"Reverting changes to {row.format_name_with_tags()} from {self.destination}"
+                question = (
+                    f"Revert changes to {row.format_name_with_tags()} from {self.destination}?"
+                )
+                announce = (
+                    f"Reverting changes to {row.format_name_with_tags()} from {self.destination}"
+                )
             else:
                 rows = reg.deployed_changes()
                 if not rows:
@@ -696,11 +798,14 @@ class Engine:
         project = self.project.plan.project
         for item in items:
             seen.add(item.logged.id)
-            requiring = [r for r in reg.changes_requiring(item.logged.id) if r["change_id"] not in seen]
+            requiring = [
+                r for r in reg.changes_requiring(item.logged.id) if r["change_id"] not in seen
+            ]
             if not requiring:
                 continue
             names = " ".join(
-                ("" if r["project"] == project else f"{r['project']}:") + r["change"]
+                ("" if r["project"] == project else f"{r['project']}:")
+                + r["change"]
                 + (r["asof_tag"] or "")
                 for r in requiring
             )
@@ -728,8 +833,9 @@ class Engine:
             reg.finish_work()
 
     # ------------------------------------------------------------- verify
-    def verify(self, from_change: str | None = None, to_change: str | None = None, *,
-               probe: bool = True) -> VerifyReport:
+    def verify(
+        self, from_change: str | None = None, to_change: str | None = None, *, probe: bool = True
+    ) -> VerifyReport:
         """Check every deployed change against the plan and run its verify script."""
         self._vars = self.project.variables("verify", self.extra_vars)
         plan = self.project.plan
@@ -739,8 +845,11 @@ class Engine:
             self.reporter.info(f"Verifying {self.destination}")
             rows = reg.deployed_changes()
             if not rows:
-                msg = ("No changes deployed" if plan.changes
-                       else "Nothing to verify (no planned or deployed changes)")
+                msg = (
+                    "No changes deployed"
+                    if plan.changes
+                    else "Nothing to verify (no planned or deployed changes)"
+                )
                 self.reporter.info(msg)
                 report.notes.append(msg)
                 self._probe_pending(reg, plan, -1, report.notes, probe)
@@ -788,7 +897,11 @@ class Engine:
                 if k in seen:
                     continue
                 label = plan.changes[k].format_name_with_tags()
-                line = f"  * {label} .." + "." * (self._max_len - len(label)) + " not ok # Not deployed"
+                line = (
+                    f"  * {label} .."
+                    + "." * (self._max_len - len(label))
+                    + " not ok # Not deployed"
+                )
                 report.lines.append(line)
                 self.reporter.emit(line)
                 report.errors += 1
@@ -801,8 +914,10 @@ class Engine:
             self._probe_pending(reg, plan, to_idx, report.notes, probe and to_change is None)
             for note in report.notes:
                 self.reporter.warn(note)
-            summary = (f"Recorded in the registry: {len(rows)} change(s); plan: "
-                       f"{len(plan.changes)} change(s)")
+            summary = (
+                f"Recorded in the registry: {len(rows)} change(s); plan: "
+                f"{len(plan.changes)} change(s)"
+            )
             if report.errors:
                 self.reporter.emit("")
                 self.reporter.emit("Verify Summary Report")
@@ -815,7 +930,9 @@ class Engine:
             self.reporter.emit("Verify successful")
             return report
 
-    def _trim_to(self, reg: Registry, plan: Plan, key: str, items: list[_Item], *, pop: bool) -> int:
+    def _trim_to(
+        self, reg: Registry, plan: Plan, key: str, items: list[_Item], *, pop: bool
+    ) -> int:
         change_id = self._change_id_for_key(reg, key)
         if not change_id:
             try:
@@ -836,8 +953,9 @@ class Engine:
                 items.pop(0)
         return planned.index
 
-    def _probe_pending(self, reg: Registry, plan: Plan, position: int, notes: list[str],
-                       probe: bool) -> None:
+    def _probe_pending(
+        self, reg: Registry, plan: Plan, position: int, notes: list[str], probe: bool
+    ) -> None:
         """Say plainly what is recorded and what looks applied for the next change."""
         if position + 1 >= len(plan.changes):
             return
@@ -845,7 +963,8 @@ class Engine:
         holders = reg.lock_holders()
         if holders:
             notes.append(
-                f"Another deployer holds the Sqitch lock (backend pid {', '.join(map(str, holders))}):"
+                "Another deployer holds the Sqitch lock (backend pid "
+                f"{', '.join(map(str, holders))}):"
                 " a deploy or revert is in progress, so the registry may be about to change"
             )
         if reg.initialized():
@@ -877,8 +996,12 @@ class Engine:
         name = project or plan.project
         self._vars = self.project.variables("verify", self.extra_vars)
         with self.registry(name) as reg:
-            report = StatusReport(destination=self.destination, project=name,
-                                  registry_exists=reg.initialized(), plan_file=plan.file)
+            report = StatusReport(
+                destination=self.destination,
+                project=name,
+                registry_exists=reg.initialized(),
+                plan_file=plan.file,
+            )
             if not report.registry_exists:
                 self._probe_pending(reg, plan, -1, report.notes, probe and name == plan.project)
                 return report
@@ -903,8 +1026,11 @@ class Engine:
                         where = plan.change_by_id(row.id)
                         report.problems.append(
                             f"Recorded change #{i + 1} {row.format_name_with_tags()} ({row.id}) is "
-                            + (f"plan change #{where.index + 1} (out of order)" if where else
-                               "not in the plan")
+                            + (
+                                f"plan change #{where.index + 1} (out of order)"
+                                if where
+                                else "not in the plan"
+                            )
                         )
                         break
             report.pending = plan.changes[position + 1 :]
@@ -912,18 +1038,31 @@ class Engine:
             return report
 
     # ---------------------------------------------------------------- log
-    def log(self, *, events: Sequence[str] = (), change: str | None = None,
-            committer_pattern: str | None = None, project: str | None = None,
-            limit: int | None = None, skip: int | None = None, reverse: bool = False,
-            ) -> list[EventRow]:
+    def log(
+        self,
+        *,
+        events: Sequence[str] = (),
+        change: str | None = None,
+        committer_pattern: str | None = None,
+        project: str | None = None,
+        limit: int | None = None,
+        skip: int | None = None,
+        reverse: bool = False,
+    ) -> list[EventRow]:
         with self.registry(project or "") as reg:
             if not reg.initialized():
                 raise RegistryError(
                     f"Database {self.destination} has not been initialized for Sqitch"
                 )
-            return reg.events(project=project, events=events, change=change,
-                              committer=committer_pattern, limit=limit, offset=skip,
-                              reverse=reverse)
+            return reg.events(
+                project=project,
+                events=events,
+                change=change,
+                committer=committer_pattern,
+                limit=limit,
+                offset=skip,
+                reverse=reverse,
+            )
 
 
 def _registry_rework_tags(rows: Sequence[DeployedChange], index: int) -> list[str]:

@@ -16,10 +16,18 @@ from typing import Any
 from zkeb_db.sqitch.errors import ConfigError
 
 _LABELS = {
-    "event": "Event:    ", "change": "Change:   ", "committer": "Committer:",
-    "planner": "Planner:  ", "by": "By:       ", "date": "Date:     ",
-    "committed": "Committed:", "planned": "Planned:  ", "name": "Name:     ",
-    "project": "Project:  ", "email": "Email:    ", "requires": "Requires: ",
+    "event": "Event:    ",
+    "change": "Change:   ",
+    "committer": "Committer:",
+    "planner": "Planner:  ",
+    "by": "By:       ",
+    "date": "Date:     ",
+    "committed": "Committed:",
+    "planned": "Planned:  ",
+    "name": "Name:     ",
+    "project": "Project:  ",
+    "email": "Email:    ",
+    "requires": "Requires: ",
     "conflicts": "Conflicts:",
 }
 
@@ -44,7 +52,10 @@ PLAN_FORMATS = {
         "%e %H%T\nname      %n\nproject   %o\n%{requires}a%{conflicts}a"
         "planner   %{name}p <%{email}p>\nplanned   %{date:raw}p\n\n%{    }B\n"
     ),
-    "full": "%L %h%T\n%{name}_ %n\n%{project}_ %o\n%R%X%{planner}_ %p\n%{planned}_ %{date}p\n\n%{    }B\n",
+    "full": (
+        "%L %h%T\n%{name}_ %n\n%{project}_ %o\n%R%X%{planner}_ %p\n%{planned}_ %{date}p\n"
+        "\n%{    }B\n"
+    ),
     "long": "%L %h%T\n%{name}_ %n\n%{project}_ %o\n%{planner}_ %p\n\n%{    }B\n",
     "medium": "%L %h\n%{name}_ %n\n%{planner}_ %p\n%{date}_ %{date}p\n\n%{    }B\n",
     "short": "%L %h\n%{name}_ %n\n%{planner}_ %p\n\n%{    }s\n",
@@ -54,7 +65,7 @@ PLAN_FORMATS = {
 
 def resolve_format(name: str, builtin: dict[str, str]) -> str:
     if name.startswith("format:"):
-        return name[len("format:"):]
+        return name[len("format:") :]
     if name in builtin:
         return builtin[name]
     raise ConfigError(f'Unknown format "{name}" (use {", ".join(builtin)} or format:...)')
@@ -70,10 +81,16 @@ def format_date(value: datetime, fmt: str) -> str:
         text = local.strftime("%a, %d %b %Y %H:%M:%S %z")
         return text[:-5] + "-0000" if text.endswith("+0000") else text
     if fmt.startswith("strftime:"):
-        return local.strftime(fmt[len("strftime:"):])
+        return local.strftime(fmt[len("strftime:") :])
     if fmt in ("full", "long", "medium", "short"):
-        return local.strftime({"full": "%A, %B %d, %Y at %H:%M:%S %Z", "long": "%B %d, %Y at %H:%M:%S %Z",
-                               "medium": "%b %d, %Y, %H:%M:%S", "short": "%m/%d/%y, %H:%M"}[fmt])
+        return local.strftime(
+            {
+                "full": "%A, %B %d, %Y at %H:%M:%S %Z",
+                "long": "%B %d, %Y at %H:%M:%S %Z",
+                "medium": "%b %d, %Y, %H:%M:%S",
+                "short": "%m/%d/%y, %H:%M",
+            }[fmt]
+        )
     raise ConfigError(f'Unknown date format "{fmt}"')
 
 

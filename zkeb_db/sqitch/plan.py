@@ -211,8 +211,15 @@ class Change:
 
     def key(self) -> tuple[object, ...]:
         return (
-            self.name, self.planned_at, self.planner_name, self.planner_email, self.note,
-            self.requires, self.conflicts, self.operator, tuple(t.key() for t in self.tags),
+            self.name,
+            self.planned_at,
+            self.planner_name,
+            self.planner_email,
+            self.note,
+            self.requires,
+            self.conflicts,
+            self.operator,
+            tuple(t.key() for t in self.tags),
         )
 
 
@@ -265,8 +272,12 @@ class Plan:
             change.parent_id = parent
             change.rework_tags = []
             change.info = change_info(
-                project=self.project, uri=self.uri, name=change.name, parent_id=parent,
-                planner_name=change.planner_name, planner_email=change.planner_email,
+                project=self.project,
+                uri=self.uri,
+                name=change.name,
+                parent_id=parent,
+                planner_name=change.planner_name,
+                planner_email=change.planner_email,
                 planned_at=change.planned_at,
                 requires=[d.as_string(self.project) for d in change.requires],
                 conflicts=[d.as_string(self.project) for d in change.conflicts],
@@ -276,11 +287,19 @@ class Plan:
             parent = change.id
             for tag in change.tags:
                 tag.change_index = i
-                tag.id = object_id("tag", tag_info(
-                    project=self.project, uri=self.uri, name=tag.name, change_id=change.id,
-                    planner_name=tag.planner_name, planner_email=tag.planner_email,
-                    planned_at=tag.planned_at, note=tag.note,
-                ))
+                tag.id = object_id(
+                    "tag",
+                    tag_info(
+                        project=self.project,
+                        uri=self.uri,
+                        name=tag.name,
+                        change_id=change.id,
+                        planner_name=tag.planner_name,
+                        planner_email=tag.planner_email,
+                        planned_at=tag.planned_at,
+                        note=tag.note,
+                    ),
+                )
             prev = last_of.get(change.name)
             if prev is not None:
                 # Tags between the earlier instance and this one, newest first.
@@ -373,10 +392,7 @@ def split_offset(key: str) -> tuple[str, int]:
     m = _OFFSET_RE.search(key)
     if not m:
         return key, 0
-    if m.group(3) is not None:
-        offset = int(m.group(3))
-    else:
-        offset = 2 if m.group(2) else 1
+    offset = int(m.group(3)) if m.group(3) is not None else (2 if m.group(2) else 1)
     if m.group(1) == "^":
         offset = -offset
     return key[: m.start()], offset
@@ -441,7 +457,9 @@ class _Parser:
             line = _NOTE_STRIP_RE.sub("", line, count=1)
             pm = _PRAGMA_RE.match(line)
             if not pm:
-                hint = " (the file starts with a byte order mark)" if line.startswith("\ufeff") else ""
+                hint = (
+                    " (the file starts with a byte order mark)" if line.startswith("\ufeff") else ""
+                )
                 raise self.error(
                     "Invalid pragma; a blank line must come between pragmas and changes" + hint
                 )
@@ -464,7 +482,8 @@ class _Parser:
         if not project:
             raise PlanError(
                 f"Missing %project pragma in the header of {self.file} (lines 1-{header_end})",
-                file=self.file, line=max(header_end, 1),
+                file=self.file,
+                line=max(header_end, 1),
             )
         uri = pragmas.get("uri")
         if uri == "" or uri == "0":
@@ -472,7 +491,9 @@ class _Parser:
         else:
             uri_value = uri
         changes = self._parse_body(lines, project)
-        return Plan(project=project, uri=uri_value, changes=changes, pragmas=pragmas, file=self.file)
+        return Plan(
+            project=project, uri=uri_value, changes=changes, pragmas=pragmas, file=self.file
+        )
 
     def _parse_body(self, lines: Iterable[tuple[int, str]], project: str) -> list[Change]:
         changes: list[Change] = []
@@ -486,7 +507,7 @@ class _Parser:
             nm = _NOTE_STRIP_RE.search(raw)
             assert nm is not None
             note_raw = nm.group("note")
-            line = raw[: nm.start()] + raw[nm.end():]
+            line = raw[: nm.start()] + raw[nm.end() :]
             is_tag = bool(re.match(rf"^[{_B}]*@", line))
             m = _ITEM_RE.match(line)
             params = m.groupdict() if m else {}
@@ -528,10 +549,16 @@ class _Parser:
                     self._check_section(project, line_no_for, section)
                     changes.extend(section)
                     section = []
-                prev_change.tags.append(Tag(
-                    name=name, planned_at=planned_at, planner_name=planner_name,
-                    planner_email=planner_email, note=note, line=self.lineno,
-                ))
+                prev_change.tags.append(
+                    Tag(
+                        name=name,
+                        planned_at=planned_at,
+                        planner_name=planner_name,
+                        planner_email=planner_email,
+                        note=note,
+                        line=self.lineno,
+                    )
+                )
                 line_no_for.update(tag_changes)
                 line_no_for[key] = self.lineno
                 tag_changes = {}
@@ -555,13 +582,19 @@ class _Parser:
                     if dep.id is not None and dep.project is None:
                         raise self.error(
                             f'Dependency "{depstring}" is a bare change id; Sqitch cannot compute '
-                            "ids for such a plan (name the change, or prefix the id with its project)"
+                            "ids for such a plan (name the change, or prefix the id with its"
+                            " project)"
                         )
                     (conflicts if dep.conflict else requires).append(dep)
             prev_change = Change(
-                name=name, planned_at=planned_at, planner_name=planner_name,
-                planner_email=planner_email, note=note, requires=tuple(requires),
-                conflicts=tuple(conflicts), operator=params.get("operator") or "",
+                name=name,
+                planned_at=planned_at,
+                planner_name=planner_name,
+                planner_email=planner_email,
+                note=note,
+                requires=tuple(requires),
+                conflicts=tuple(conflicts),
+                operator=params.get("operator") or "",
                 line=self.lineno,
             )
             tag_changes[name] = self.lineno
@@ -582,9 +615,7 @@ class _Parser:
             stamp = f"{'-'.join(parts[:3])}T{':'.join(parts[3:])}Z"
             raise self.error(f"Invalid timestamp {stamp}: {exc}") from exc
 
-    def _check_section(
-        self, project: str, seen: dict[str, int], section: list[Change]
-    ) -> None:
+    def _check_section(self, project: str, seen: dict[str, int], section: list[Change]) -> None:
         """Sqitch's check_changes: requirements must name earlier changes or tags."""
         position: dict[str, int] = {}
         problems: list[tuple[Change, str]] = []
@@ -643,10 +674,13 @@ def render_change_line(change: Change) -> str:
 
 
 def render_tag_line(tag: Tag) -> str:
-    line = " ".join([
-        tag.format_name, format_timestamp(tag.planned_at),
-        format_planner(tag.planner_name, tag.planner_email),
-    ])
+    line = " ".join(
+        [
+            tag.format_name,
+            format_timestamp(tag.planned_at),
+            format_planner(tag.planner_name, tag.planner_email),
+        ]
+    )
     if tag.note:
         line += " # " + encode_note(tag.note)
     return line

@@ -101,11 +101,18 @@ _CHANGE_GROUP = """
 
 def _deployed(row: dict[str, Any]) -> DeployedChange:
     return DeployedChange(
-        id=row["change_id"], name=row["change"], project=row["project"], note=row["note"],
-        planned_at=row["planned_at"], planner_name=row["planner_name"],
-        planner_email=row["planner_email"], script_hash=row["script_hash"],
-        committed_at=row["committed_at"], committer_name=row["committer_name"],
-        committer_email=row["committer_email"], tags=list(row["tags"] or []),
+        id=row["change_id"],
+        name=row["change"],
+        project=row["project"],
+        note=row["note"],
+        planned_at=row["planned_at"],
+        planner_name=row["planner_name"],
+        planner_email=row["planner_email"],
+        script_hash=row["script_hash"],
+        committed_at=row["committed_at"],
+        committer_name=row["committer_name"],
+        committer_email=row["committer_email"],
+        tags=list(row["tags"] or []),
     )
 
 
@@ -113,7 +120,10 @@ class Registry:
     """The registry tables of one database, for one project."""
 
     def __init__(
-        self, conn: psycopg.Connection[Any], schema: str, project: str,
+        self,
+        conn: psycopg.Connection[Any],
+        schema: str,
+        project: str,
         committer: tuple[str, str],
     ) -> None:
         self.conn = conn
@@ -143,11 +153,13 @@ class Registry:
 
     # ------------------------------------------------------------ state
     def initialized(self) -> bool:
-        return bool(self.value(
-            "SELECT EXISTS (SELECT TRUE FROM pg_catalog.pg_tables"
-            " WHERE schemaname = %s AND tablename = 'changes')",
-            (self.schema,),
-        ))
+        return bool(
+            self.value(
+                "SELECT EXISTS (SELECT TRUE FROM pg_catalog.pg_tables"
+                " WHERE schemaname = %s AND tablename = 'changes')",
+                (self.schema,),
+            )
+        )
 
     def version(self) -> str | None:
         """``MAX(version)`` of the releases table; None when the table does not exist."""
@@ -166,7 +178,8 @@ class Registry:
         version = self.version()
         if version is None or not self.initialized():
             raise RegistryError(
-                f'No registry found in {destination} (schema "{self.schema}"). Have you ever deployed?'
+                f'No registry found in {destination} (schema "{self.schema}").'
+                " Have you ever deployed?"
             )
         if float(version) < float(REGISTRY_RELEASE):
             raise RegistryError(
@@ -186,7 +199,9 @@ class Registry:
     def wait_lock(self, timeout_s: float) -> bool:
         """Wait up to ``timeout_s`` for Sqitch's advisory lock; False on timeout."""
         with self.conn.cursor() as cur:
-            cur.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{int(timeout_s * 1000)}ms")))
+            cur.execute(
+                sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{int(timeout_s * 1000)}ms"))
+            )
             try:
                 cur.execute("SELECT pg_catalog.pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
             except psycopg.errors.LockNotAvailable:
@@ -253,7 +268,8 @@ class Registry:
             other = self.value("SELECT project FROM {r}.projects WHERE uri = %s", (uri,))
             if other is not None:
                 raise RegistryError(
-                    f'Cannot register "{proj}" with URI {uri}: project "{other}" already using that URI'
+                    f'Cannot register "{proj}" with URI {uri}: project "{other}" already'
+                    " using that URI"
                 )
         self.execute(
             "INSERT INTO {r}.projects (project, uri, creator_name, creator_email, created_at)"
@@ -276,7 +292,9 @@ class Registry:
         extra = ""
         params: list[Any] = [self.project]
         if since_id is not None:
-            extra = " AND c.committed_at > (SELECT committed_at FROM {r}.changes WHERE change_id = %s)"
+            extra = (
+                " AND c.committed_at > (SELECT committed_at FROM {r}.changes WHERE change_id = %s)"
+            )
             params.append(since_id)
         rows = self.rows(
             f"SELECT {_CHANGE_COLUMNS} FROM {{r}}.changes c"
@@ -320,12 +338,19 @@ class Registry:
         return None if found is None else str(found)
 
     def change_ids_for(
-        self, *, change_id: str | None = None, change: str | None = None,
-        tag: str | None = None, project: str | None = None, first: bool = False,
+        self,
+        *,
+        change_id: str | None = None,
+        change: str | None = None,
+        tag: str | None = None,
+        project: str | None = None,
+        first: bool = False,
     ) -> list[str]:
         """Sqitch's change_id_for: every match (more than one only for an ambiguous name)."""
         if change_id:
-            found = self.value("SELECT change_id FROM {r}.changes WHERE change_id = %s", (change_id,))
+            found = self.value(
+                "SELECT change_id FROM {r}.changes WHERE change_id = %s", (change_id,)
+            )
             return [] if found is None else [str(found)]
         proj = project or self.project
         if change:
@@ -401,13 +426,23 @@ class Registry:
         return rows[0] if rows else None
 
     def events(
-        self, *, project: str | None = None, events: Sequence[str] = (), change: str | None = None,
-        committer: str | None = None, limit: int | None = None, offset: int | None = None,
+        self,
+        *,
+        project: str | None = None,
+        events: Sequence[str] = (),
+        change: str | None = None,
+        committer: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
         reverse: bool = False,
     ) -> list[EventRow]:
         where = []
         params: list[Any] = []
-        for value, col in ((committer, "e.committer_name"), (change, "e.change"), (project, "e.project")):
+        for value, col in (
+            (committer, "e.committer_name"),
+            (change, "e.change"),
+            (project, "e.project"),
+        ):
             if value is not None:
                 where.append(f"{col} ~ %s")
                 params.append(value)
@@ -432,16 +467,29 @@ class Registry:
 
     # ------------------------------------------------------------ writing
     def log_deploy_change(
-        self, change: LoggedChange, script_hash: str | None,
-        dependencies: Sequence[tuple[str, str, str | None]], tags: Sequence[TagRow],
+        self,
+        change: LoggedChange,
+        script_hash: str | None,
+        dependencies: Sequence[tuple[str, str, str | None]],
+        tags: Sequence[TagRow],
     ) -> None:
         """Insert the changes row, its dependencies and tags, then the deploy event."""
         self.execute(
             "INSERT INTO {r}.changes (change_id, script_hash, change, project, note,"
             " committer_name, committer_email, planned_at, planner_name, planner_email,"
             " committed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())",
-            (change.id, script_hash, change.name, self.project, change.note, self.user_name,
-             self.user_email, change.planned_at, change.planner_name, change.planner_email),
+            (
+                change.id,
+                script_hash,
+                change.name,
+                self.project,
+                change.note,
+                self.user_name,
+                self.user_email,
+                change.planned_at,
+                change.planner_name,
+                change.planner_email,
+            ),
         )
         if dependencies:
             values = sql.SQL(", ").join(sql.SQL("(%s, %s, %s, %s)") for _ in dependencies)
@@ -450,8 +498,11 @@ class Registry:
                 params.extend([change.id, dep_type, dependency, dependency_id])
             with self.conn.cursor() as cur:
                 cur.execute(
-                    self.q("INSERT INTO {r}.dependencies (change_id, type, dependency, dependency_id)"
-                           " VALUES ") + values,
+                    self.q(
+                        "INSERT INTO {r}.dependencies (change_id, type, dependency, dependency_id)"
+                        " VALUES "
+                    )
+                    + values,
                     params,
                 )
         for tag in tags:
@@ -459,8 +510,18 @@ class Registry:
                 "INSERT INTO {r}.tags (tag_id, tag, project, change_id, note, committer_name,"
                 " committer_email, planned_at, planner_name, planner_email, committed_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())",
-                (tag.id, tag.name, self.project, change.id, tag.note, self.user_name,
-                 self.user_email, tag.planned_at, tag.planner_name, tag.planner_email),
+                (
+                    tag.id,
+                    tag.name,
+                    self.project,
+                    change.id,
+                    tag.note,
+                    self.user_name,
+                    self.user_email,
+                    tag.planned_at,
+                    tag.planner_name,
+                    tag.planner_email,
+                ),
             )
         self._log_event("deploy", change, change.tags, change.requires, change.conflicts)
 
@@ -472,8 +533,19 @@ class Registry:
                 " committer_email, planned_at, planner_name, planner_email)"
                 " SELECT %s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s, %s"
                 " WHERE NOT EXISTS (SELECT 1 FROM {r}.tags WHERE tag_id = %s)",
-                (tag.id, tag.name, self.project, change_id, tag.note, self.user_name,
-                 self.user_email, tag.planned_at, tag.planner_name, tag.planner_email, tag.id),
+                (
+                    tag.id,
+                    tag.name,
+                    self.project,
+                    change_id,
+                    tag.note,
+                    self.user_name,
+                    self.user_email,
+                    tag.planned_at,
+                    tag.planner_name,
+                    tag.planner_email,
+                    tag.id,
+                ),
             )
 
     def log_fail_change(self, change: LoggedChange) -> None:
@@ -495,16 +567,31 @@ class Registry:
         )
 
     def _log_event(
-        self, event: str, change: LoggedChange, tags: Sequence[str],
-        requires: Sequence[str], conflicts: Sequence[str],
+        self,
+        event: str,
+        change: LoggedChange,
+        tags: Sequence[str],
+        requires: Sequence[str],
+        conflicts: Sequence[str],
     ) -> None:
         self.execute(
             "INSERT INTO {r}.events (event, change_id, change, project, note, tags, requires,"
             " conflicts, committer_name, committer_email, planned_at, planner_name,"
             " planner_email, committed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
             " %s, %s, clock_timestamp())",
-            (event, change.id, change.name, self.project, change.note, list(tags),
-             list(requires), list(conflicts), self.user_name, self.user_email,
-             change.planned_at, change.planner_name, change.planner_email),
+            (
+                event,
+                change.id,
+                change.name,
+                self.project,
+                change.note,
+                list(tags),
+                list(requires),
+                list(conflicts),
+                self.user_name,
+                self.user_email,
+                change.planned_at,
+                change.planner_name,
+                change.planner_email,
+            ),
         )
-

@@ -202,7 +202,8 @@ def resolve_target(
             if config.has_section(f"target.{name}"):
                 raise ConfigError(f'No URI associated with target "{name}"')
             raise ConfigError(
-                f'Cannot find target "{name}": not a URI, a conninfo string or a target in sqitch.conf'
+                f'Cannot find target "{name}": not a URI, a conninfo string or a target in'
+                " sqitch.conf"
             )
         uri = found
     conn = parse_pg_uri(uri)
@@ -269,16 +270,22 @@ def system_user() -> str | None:
 
 def committer(config: Config) -> tuple[str, str]:
     """(name, email) of the person running the deploy, resolved as Sqitch does."""
-    name = os.environ.get("SQITCH_FULLNAME") or config.get("user.name") or os.environ.get(
-        "SQITCH_ORIG_FULLNAME"
+    name = (
+        os.environ.get("SQITCH_FULLNAME")
+        or config.get("user.name")
+        or os.environ.get("SQITCH_ORIG_FULLNAME")
     )
-    email = os.environ.get("SQITCH_EMAIL") or config.get("user.email") or os.environ.get(
-        "SQITCH_ORIG_EMAIL"
+    email = (
+        os.environ.get("SQITCH_EMAIL")
+        or config.get("user.email")
+        or os.environ.get("SQITCH_ORIG_EMAIL")
     )
     sysuser = system_user()
     if not name:
         if not sysuser:
-            raise ConfigError('Cannot find your name; set SQITCH_FULLNAME or user.name in sqitch.conf')
+            raise ConfigError(
+                "Cannot find your name; set SQITCH_FULLNAME or user.name in sqitch.conf"
+            )
         try:
             gecos = pwd.getpwnam(sysuser).pw_gecos.split(",")[0]
         except KeyError:

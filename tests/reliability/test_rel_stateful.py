@@ -28,7 +28,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import Phase, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -136,6 +136,67 @@ def merge_clocks(*clocks: dict[str, int]) -> dict[str, int]:
         for k, v in c.items():
             out[k] = max(out.get(k, v), v)
     return out
+
+
+def check_sync_push(got: Outcome, user: MUser, dev: MDevice, ehash: bytes,
+                    clock: dict[str, int], lamport: int, payload: bytes | None,
+                    figures: str) -> None:
+    """The model of sync_push for an active device of a valid session: assert ``got`` is
+    what the contract predicts, and apply the push to the model."""
+    heads = user.sync.get(ehash, [])
+    last = dev.lamport
+    pushed_ge = [clock_le(hd.clock, clock) for hd in heads]
+    head_ge = [clock_le(clock, hd.clock) for hd in heads]
+    merged = merge_clocks(clock, *(hd.clock for hd in heads))
+    equal = [hd for hd, a, b in zip(heads, pushed_ge, head_ge, strict=True) if a and b]
+    if equal:
+        if all(hd.device_id == dev.device_id and hd.lamport == lamport
+               and hd.payload == payload for hd in equal):
+            expect(got, None, "sync_push retry")
+            assert (got.value.status, got.value.seq, got.value.merged_clock) == (
+                "applied", max(hd.seq for hd in equal), merged), got.value
+            FIGURES.add(figures, "retry")
+        else:
+            expect(got, "ZK409", "sync_push of another version with an equal clock")
+            FIGURES.add(figures, "equal_clock_other_version_zk409")
+        return
+    if any(b and not a for a, b in zip(pushed_ge, head_ge, strict=True)):
+        expect(got, None, "sync_push stale")
+        assert (got.value.status, got.value.seq, got.value.merged_clock) == (
+            "stale", max(hd.seq for hd in heads), merged), got.value
+        FIGURES.add(figures, "stale")
+        return
+    if last is not None and lamport <= last:
+        expect(got, "ZK409", "sync_push with a lamport that did not increase")
+        FIGURES.add(figures, "lamport_not_increasing_zk409")
+        return
+    remaining = [hd for hd, a in zip(heads, pushed_ge, strict=True) if not a]
+    flip = sorted((hd for hd in remaining if not hd.is_sibling), key=lambda hd: hd.seq)
+    base_seq = user.sync_seq
+    user.sync_seq += len(flip) + 1
+    for rank, hd in enumerate(flip, start=1):
+        hd.is_sibling, hd.seq = True, base_seq + rank
+    new = MHead(dev.device_id, clock, lamport, payload, user.sync_seq, bool(remaining))
+    user.sync[ehash] = [*remaining, new]
+    dev.lamport = lamport
+    status = "conflict" if remaining else "applied"
+    expect(got, None, "sync_push")
+    assert (got.value.status, got.value.seq, got.value.merged_clock) == (
+        status, user.sync_seq, merged), got.value
+    FIGURES.add(figures, status)
+
+
+def sync_state(su: psycopg.Connection[Any]) -> list[Any]:
+    rows = su.execute(
+        "SELECT user_id, entity_hash, device_id, vector_clock, lamport, seq, is_sibling, "
+        "payload FROM zkeb.sync_metadata").fetchall()
+    return sorted((r[0], r[1], r[2], sorted(r[3].items()), *r[4:]) for r in rows)
+
+
+def model_sync_state(users: list[MUser]) -> list[Any]:
+    return sorted((u.user_id, e, hd.device_id, sorted(hd.clock.items()), hd.lamport, hd.seq,
+                   hd.is_sibling, hd.payload)
+                  for u in users for e, heads in u.sync.items() for hd in heads)
 
 
 def expect(got: Outcome, want: str | None, what: str) -> None:
@@ -477,13 +538,18 @@ def make_machine(app: psycopg.Connection[Any], su: psycopg.Connection[Any],
             self._create(user, sess, args, "create_backup")
 
         @precondition(lambda self: any(u.attempts and u.sessions for u in self.users.values()))
-        @rule(i=idx, j=idx, change=st.sampled_from([None, None, "ciphertext", "nonce"]))
-        def create_retry(self, i: int, j: int, change: str | None) -> None:
+        @rule(i=idx, j=idx, change=st.sampled_from([None, None, None, "ciphertext", "nonce"]),
+              stored=st.booleans())
+        def create_retry(self, i: int, j: int, change: str | None, stored: bool) -> None:
+            """A retry of an earlier attempt: of a stored backup (a lost reply), or of any
+            attempt, failed ones included; sometimes with other content."""
             self._count("create_retry")
             user, sess = self._session(i)
-            if not user.attempts:
+            pool = [b.args for b in user.backups.values()] if stored else []
+            pool = pool or user.attempts
+            if not pool:
                 return
-            args = dict(user.attempts[j % len(user.attempts)])
+            args = dict(pool[j % len(pool)])
             if change == "ciphertext":
                 args["ciphertext"] = bytes(reversed(args["ciphertext"])) + b"!"
             elif change == "nonce":
@@ -688,46 +754,7 @@ def make_machine(app: psycopg.Connection[Any], su: psycopg.Connection[Any],
             if dev.revoked:
                 expect(got, "ZK403", "sync_push from a revoked device")
                 return
-            if last is not None and lamport < last:
-                expect(got, "ZK409", "sync_push with a lamport that went back")
-                return
-            pushed_ge = [clock_le(hd.clock, clock) for hd in heads]
-            head_ge = [clock_le(clock, hd.clock) for hd in heads]
-            merged = merge_clocks(clock, *(hd.clock for hd in heads))
-            equal = [hd for hd, a, b in zip(heads, pushed_ge, head_ge, strict=True) if a and b]
-            if equal:
-                if all(hd.device_id == device_id and hd.lamport == lamport
-                       and hd.payload == payload for hd in equal):
-                    expect(got, None, "sync_push retry")
-                    assert (got.value.status, got.value.seq, got.value.merged_clock) == (
-                        "applied", max(hd.seq for hd in equal), merged), got.value
-                    FIGURES.add("stateful_sync", "retry")
-                else:
-                    expect(got, "ZK409", "sync_push of another version with an equal clock")
-                return
-            if any(b and not a for a, b in zip(pushed_ge, head_ge, strict=True)):
-                expect(got, None, "sync_push stale")
-                assert (got.value.status, got.value.seq, got.value.merged_clock) == (
-                    "stale", max(hd.seq for hd in heads), merged), got.value
-                FIGURES.add("stateful_sync", "stale")
-                return
-            if last is not None and lamport <= last:
-                expect(got, "ZK409", "sync_push with a lamport that did not increase")
-                return
-            remaining = [hd for hd, a in zip(heads, pushed_ge, strict=True) if not a]
-            flip = sorted((hd for hd in remaining if not hd.is_sibling), key=lambda hd: hd.seq)
-            base_seq = user.sync_seq
-            user.sync_seq += len(flip) + 1
-            for rank, hd in enumerate(flip, start=1):
-                hd.is_sibling, hd.seq = True, base_seq + rank
-            new = MHead(device_id, clock, lamport, payload, user.sync_seq, bool(remaining))
-            user.sync[ehash] = [*remaining, new]
-            dev.lamport = lamport
-            status = "conflict" if remaining else "applied"
-            expect(got, None, "sync_push")
-            assert (got.value.status, got.value.seq, got.value.merged_clock) == (
-                status, user.sync_seq, merged), got.value
-            FIGURES.add("stateful_sync", status)
+            check_sync_push(got, user, dev, ehash, clock, lamport, payload, "stateful_sync")
 
         # -- invariants -------------------------------------------------------
 
@@ -766,14 +793,8 @@ def make_machine(app: psycopg.Connection[Any], su: psycopg.Connection[Any],
                  b.args["auth_tag"], b.args["signature"], b.created_at, b.trashed, b.expired,
                  None if b.expired else b.args["expires_at"])
                 for u in users.values() for bid, b in u.backups.items()}, "backups differ"
-            rows = su.execute(
-                "SELECT user_id, entity_hash, device_id, vector_clock, lamport, seq, is_sibling, "
-                "payload FROM zkeb.sync_metadata").fetchall()
-            got = sorted((r[0], r[1], r[2], sorted(r[3].items()), *r[4:]) for r in rows)
-            want = sorted((u.user_id, e, hd.device_id, sorted(hd.clock.items()), hd.lamport,
-                           hd.seq, hd.is_sibling, hd.payload)
-                          for u in users.values() for e, heads in u.sync.items() for hd in heads)
-            assert got == want, "sync heads differ from the model"
+            assert sync_state(su) == model_sync_state(list(users.values())), \
+                "sync heads differ from the model"
 
         @invariant()
         def no_invariant_violations(self) -> None:
@@ -873,3 +894,73 @@ def test_negative_control_the_model_catches_a_planted_bug(
                     f"hypothesis stopped with: {str(caught).splitlines()[0][:160]}"
                     if caught else "the state machine passed")
     assert detected, f"the model test did not catch the planted bug ({name}): {caught!r}"
+
+
+# --------------------------------------------------------------------------
+# Dense sync coverage: many pushes from three devices on two entities
+# --------------------------------------------------------------------------
+
+push_op = st.tuples(
+    st.integers(0, 2),                                   # device
+    st.integers(0, 1),                                   # entity
+    st.sampled_from(["empty", "merged", "head", "head"]),  # clock base
+    st.integers(0, 63),                                  # which head
+    st.dictionaries(st.integers(0, 3), st.integers(1, 2), max_size=2),  # bumps (3 = fake key)
+    st.sampled_from([-1, 0, 1, 1, 1, 2]),                # lamport delta
+    st.sampled_from([None, b"p1", b"p2"]),
+)
+
+
+def test_sync_push_sequences_match_the_model(db: Any, request: pytest.FixtureRequest) -> None:
+    app, su, maint = _prepare(db)
+    client = Client(app)
+    examples = 200 if request.config.getoption("--slow") else 25
+
+    @settings(max_examples=examples, deadline=None)
+    @given(ops=st.lists(push_op, min_size=10, max_size=50))
+    def run(ops: list[Any]) -> None:
+        reset_data(su)
+        uh, key = h("sync-user"), h("sync-key")
+        user_id = client.register_user(uh, h("salt"), key, KDF)
+        token = client.login(uh, key).session_token
+        session = Session(client, token)
+        user = MUser(0, uh, key, user_id, token)
+        devs = []
+        for k in range(3):
+            dev_id = session.register_device(h(f"sync-dev-{k}"), bytes(32), "ed25519")
+            dev = MDevice(dev_id, h(f"sync-dev-{k}"), "ed25519", bytes(32))
+            user.devices[dev_id] = dev
+            devs.append(dev)
+        keys = [str(d.device_id) for d in devs] + [FAKE_CLOCK_KEY]
+        for d, e, base, which, bumps, dlam, payload in ops:
+            dev = devs[d]
+            ehash = h(f"sync-entity-{e}")
+            heads = user.sync.get(ehash, [])
+            if base == "merged":
+                clock = merge_clocks(*(hd.clock for hd in heads))
+            elif base == "head" and heads:
+                clock = dict(heads[which % len(heads)].clock)
+            else:
+                clock = {}
+            for k, inc in bumps.items():
+                clock[keys[k]] = clock.get(keys[k], 0) + inc
+            lamport = max((dev.lamport or 0) + dlam, 0)
+            got = outcome(session.sync_push, ehash, dev.device_id, clock, lamport, payload)
+            FIGURES.add("stateful_sync_sequences", "pushes")
+            check_sync_push(got, user, dev, ehash, clock, lamport, payload,
+                            "stateful_sync_sequences")
+        assert sync_state(su) == model_sync_state([user])
+        pulled, cursor = [], 0
+        while True:
+            page = session.sync_pull(after_seq=cursor, page_size=3)
+            pulled += page
+            if len(page) < 3:
+                break
+            cursor = page[-1].seq
+        assert [(r.seq, r.entity_hash, r.device_id, r.lamport, r.payload, r.is_sibling)
+                for r in pulled] == sorted(
+            (hd.seq, e, hd.device_id, hd.lamport, hd.payload, hd.is_sibling)
+            for e, heads in user.sync.items() for hd in heads)
+        assert invariant_violations(maint) == []
+
+    run()

@@ -322,6 +322,8 @@ def revoke_race(db: Any, label: str, *, writers: int, revoke_after: int,
     assert revoke.result is not None and revoke.result.ok, revoke.result
     # 1. Every create sent after the revoke was acknowledged was refused (ZK403).
     late = [c for c in calls if c.sent > revoke.acked and c.result is not None and c.result.ok]
+    FIGURES.add(f"{fig}_revoke", "creates_sent_after_revoke_acknowledged_that_succeeded",
+                len(late))
     if late:
         findings.append(f"{len(late)} creates sent after the revoke was acknowledged succeeded")
     # 2. Commit order, from the tenant's audit chain (positions taken under the account row
@@ -335,6 +337,7 @@ def revoke_race(db: Any, label: str, *, writers: int, revoke_after: int,
         findings.append(f"{len(revoked_at)} device_revoke events")
     else:
         after = [b for e, action, b in chain if action == "backup_create" and e > revoked_at[0]]
+        FIGURES.add(f"{fig}_revoke", "creates_committed_after_revoke", len(after))
         if after:
             findings.append(f"{len(after)} creates committed after the revoke committed "
                             f"(audit chain order)")
@@ -373,20 +376,66 @@ def test_no_create_commits_after_revoke_device(pdb: Any, request: pytest.Fixture
         assert revoke_race(pdb, f"revoke{r}", writers=8, revoke_after=20).findings == []
 
 
+def overtaking_race(db: Any, label: str, action: str, *, writers: int = 8,
+                    start_after: int = 20, per_writer: int = 40) -> int:
+    """Writers upload from one device without pause; after ``start_after`` acknowledged
+    creates, ``revoke_device`` or ``delete_account`` is sent. Returns how many creates sent
+    after it was sent still committed before it (a count, not a timing)."""
+    tenant, _, _ = setup_tenant(db, label)
+    assert tenant.device_id is not None
+    actor = Session(Client(db.connect("app")), tenant.token)
+    conns = connections(db, writers)
+    clock = Clock()
+    acked = threading.Semaphore(0)
+    sent_at = [0]
+    done_at = [0]
+    overtook = [0]
+    lock = threading.Lock()
+
+    def writer(k: int) -> Any:
+        def run() -> None:
+            session = Session(Client(conns[k]), tenant.token)
+            for _ in range(per_writer):
+                sent = clock.tick()
+                got = outcome(session.create_backup, **tenant.backup_args(size=16))
+                if got.ok:
+                    acked.release()
+                    if sent_at[0] and sent > sent_at[0]:
+                        with lock:
+                            overtook[0] += 1
+                if done_at[0]:
+                    return
+        return run
+
+    def act() -> None:
+        for _ in range(start_after):
+            acked.acquire(timeout=60)
+        sent_at[0] = clock.tick()
+        if action == "revoke_device":
+            actor.revoke_device(tenant.device_id)
+        else:
+            actor.delete_account()
+        done_at[0] = clock.tick()
+
+    run_threads([*(writer(k) for k in range(writers)), act])
+    FIGURES.add("fairness", f"{action}_races")
+    FIGURES.maximum("fairness", f"{action}_max_creates_that_overtook_it", overtook[0])
+    return overtook[0]
+
+
 @pytest.mark.xfail(strict=True, reason=(
-    "BUG create_backup: the device row is locked FOR SHARE, so a stream of creates from "
-    "one device starves revoke_device's UPDATE (new share lockers join while the updater "
-    "waits); fix: FOR NO KEY UPDATE in deploy/function_api_create_backup.sql"))
-def test_revoke_device_is_not_starved_by_creates_from_that_device(pdb: Any) -> None:
-    """Once the revoke is sent, only creates already in flight may commit before it: with
-    fair (queued) row locks that is at most a few per writer. A logical bound, not a
-    timing: the bug lets every create the writers have left overtake the revoke."""
+    "BUG create_backup: it locks the device row FOR SHARE, and new share lockers keep joining "
+    "while an UPDATE/FOR UPDATE waits, so a stream of uploads from one device starves "
+    "revoke_device and delete_account (measured: thousands of later creates overtake them); "
+    "fix: FOR NO KEY UPDATE instead of FOR SHARE in deploy/function_api_create_backup.sql"))
+@pytest.mark.parametrize("action", ["revoke_device", "delete_account"])
+def test_revocation_and_erasure_are_not_starved_by_uploads(pdb: Any, action: str) -> None:
+    """Once the call is sent, only creates already in flight may commit before it: with fair
+    (queued) row locks that is at most a few per writer. A logical bound, not a timing."""
     writers = 8
-    race = revoke_race(pdb, "revoke-fair", writers=writers, revoke_after=20, per_writer=40,
-                       fig="fairness")
-    assert race.findings == []
-    assert race.overtook <= 3 * writers, (
-        f"{race.overtook} creates sent after revoke_device was sent committed before it")
+    overtook = overtaking_race(pdb, f"fair-{action}", action, writers=writers)
+    assert overtook <= 3 * writers, (
+        f"{overtook} creates sent after {action} was sent committed before it")
 
 
 def test_negative_control_revoke_race_catches_an_unlocked_device_check(pdb: Any) -> None:
@@ -531,3 +580,63 @@ def test_negative_control_sync_race_catches_seq_out_of_commit_order(pdb: Any) ->
     FIGURES.control("concurrency: sync_push takes seq outside the account row lock",
                     bool(findings), "; ".join(findings) or "no finding")
     assert findings
+
+
+# --------------------------------------------------------------------------
+# Failed logins counted by one atomic statement; idempotent device registration
+# --------------------------------------------------------------------------
+
+
+def test_concurrent_failed_logins_lock_after_exactly_the_threshold(pdb: Any) -> None:
+    tenant, su, maint = setup_tenant(pdb, "lockout")
+    threshold = int(su.execute("SELECT lockout_threshold FROM zkeb_private.settings")
+                    .fetchone()[0])
+    attempts = threshold * 3
+    conns = connections(pdb, attempts)
+    barrier = threading.Barrier(attempts)
+    answers: list[str | None] = [None] * attempts
+
+    def attempt(k: int) -> Any:
+        def run() -> None:
+            client = Client(conns[k])
+            barrier.wait()
+            answers[k] = client.login_status(tenant.username_hash, h(f"wrong-{k}")).status
+        return run
+
+    run_threads([attempt(k) for k in range(attempts)])
+    counts = {s: answers.count(s) for s in ("denied", "locked")}
+    FIGURES.add("concurrency_lockout", "concurrent_failed_logins", attempts)
+    FIGURES.add("concurrency_lockout", "answered_denied", counts["denied"])
+    # Exactly threshold - 1 failures are told "denied"; the threshold-th locks the account.
+    assert counts == {"denied": threshold - 1, "locked": attempts - threshold + 1}, answers
+    row = su.execute("SELECT failed_login_count, locked_until > now() FROM zkeb.users "
+                     "WHERE user_id = %s", [tenant.user_id]).fetchone()
+    assert row == (0, True)
+    assert Client(conns[0]).login_status(tenant.username_hash, tenant.auth_key).status == "locked"
+    assert invariant_violations(maint) == []
+
+
+def test_concurrent_identical_register_device_is_idempotent(pdb: Any) -> None:
+    tenant, su, maint = setup_tenant(pdb, "regdev")
+    n = 10
+    conns = connections(pdb, n)
+    barrier = threading.Barrier(n)
+    got: list[Outcome | None] = [None] * n
+
+    def attempt(k: int) -> Any:
+        def run() -> None:
+            session = Session(Client(conns[k]), tenant.token)
+            barrier.wait()
+            got[k] = outcome(session.register_device, h("same-device"), b"\x07" * 32, "ed25519")
+        return run
+
+    run_threads([attempt(k) for k in range(n)])
+    assert all(g is not None and g.ok for g in got), got
+    ids = {g.value for g in got if g is not None}
+    events = su.execute(
+        "SELECT count(*) FROM zkeb.audit_logs WHERE user_hash = zkeb_private.audit_user_hash(%s) "
+        "AND action = 'device_register' AND metadata ->> 'device_id' = %s",
+        [tenant.user_id, str(next(iter(ids)))]).fetchone()
+    FIGURES.add("concurrency_register_device", "concurrent_identical_registrations", n)
+    assert len(ids) == 1 and events == (1,), (ids, events)
+    assert invariant_violations(maint) == []

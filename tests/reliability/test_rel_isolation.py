@@ -366,9 +366,26 @@ def read_calls(a: Tenant, b: Tenant) -> dict[str, Callable[[Session], Any]]:
     }
 
 
-def guc_values(a: Tenant, b: Tenant) -> dict[str, str]:
+def deployed_gucs(su: psycopg.Connection[Any]) -> set[str]:
+    """Every ``zkeb.*`` setting name the deployed functions mention (so a new context GUC
+    is attacked without editing this test)."""
+    found: set[str] = set()
+    for (src,) in su.execute(
+            "SELECT p.prosrc FROM pg_catalog.pg_proc p WHERE p.pronamespace IN "
+            "('zkeb_api'::regnamespace, 'zkeb_private'::regnamespace, "
+            "'zkeb_maint'::regnamespace)").fetchall():
+        found.update(re.findall(r"'(zkeb\.[a-z_]+)'", src))
+    return found
+
+
+def guc_values(su: psycopg.Connection[Any], a: Tenant, b: Tenant) -> dict[str, str]:
     forged = (b.user_id.bytes + os.urandom(32)).hex()
+    found = deployed_gucs(su)
+    assert {"zkeb.session_token", "zkeb.lookup_user_id", "zkeb.maintenance"} <= found
+    discovered = {name: ("on" if name.endswith(("maintenance", "reader", "purge")) else
+                         str(b.user_id)) for name in found}
     return {
+        **discovered,
         "zkeb.session_token": forged,
         "zkeb.lookup_user_id": str(b.user_id),
         "zkeb.lookup_username_hash": b.username_hash.hex(),
@@ -409,7 +426,7 @@ def check_gucs(db: Any, su: psycopg.Connection[Any], a: Tenant, b: Tenant,
     findings = []
     reads = read_calls(a, b)
     b_before = tenant_rows(su, b.user_id)
-    for guc, value in guc_values(a, b).items():
+    for guc, value in guc_values(su, a, b).items():
         for mode in ("SET", "set_config(false)", "SET LOCAL in the caller's transaction"):
             conn = db.connect("app", autocommit=(mode != "SET LOCAL in the caller's transaction"))
             if mode == "SET":
