@@ -153,7 +153,7 @@ class Tenant:
 
     @property
     def token(self) -> bytes:
-        return self.session.session_token
+        return bytes(self.session.session_token)
 
     def backup_args(self, *, size: int = 64, name_hash: bytes | None = None,
                     backup_id: uuid.UUID | str | None = None,
@@ -209,7 +209,7 @@ def sqlstate_of(exc: BaseException) -> str | None:
     if isinstance(exc, ZkebError):
         return exc.sqlstate
     if isinstance(exc, psycopg.Error):
-        return exc.diag.sqlstate
+        return str(exc.diag.sqlstate) if exc.diag.sqlstate is not None else None
     return None
 
 
@@ -316,7 +316,7 @@ def plant(su: psycopg.Connection[Any], signature: str,
     for old, new in replacements.items():
         # Whitespace-insensitive: any run of blanks in the snippet matches any run.
         pattern = r"\s+".join(re.escape(part) for part in old.split())
-        planted, n = re.subn(pattern, lambda _m, new=new: new, planted)
+        planted, n = re.subn(pattern, lambda _m, new=new: str(new), planted)
         assert n, f"planted bug: {old!r} not found in {signature}"
     assert planted != original
     su.execute(planted.encode())

@@ -66,7 +66,7 @@ def bad_db(pg_server: str, template_db: Any) -> Iterator[dict[str, Any]]:
             sql.Identifier(name)))
     dsn = make_conninfo(pg_server, dbname=name)
     params = {k: v for k, v in conninfo_to_dict(pg_server).items() if k != "password"}
-    app_dsn = make_conninfo(**{**params, "dbname": name, "user": "zkeb_test_app"})
+    app_dsn = make_conninfo("", **{**params, "dbname": name, "user": "zkeb_test_app"})
     su = psycopg.connect(dsn, autocommit=True)
     app = psycopg.connect(app_dsn, autocommit=True)
     try:
@@ -261,7 +261,7 @@ def valid(ctx: dict[str, Any], function: str) -> dict[str, Any]:
     assert a.device_id is not None
     dev, bid = a.device_id, next(iter(a.backups))
     token = {"session_token": a.token}
-    return {
+    calls: dict[str, dict[str, Any]] = {
         "prelogin": {"username_hash": a.username_hash},
         "register_user": {"username_hash": h(f"new-{uuid.uuid4()}"), "auth_salt": h("s"),
                           "auth_key": h("k"), "kdf_params": KDF},
@@ -284,7 +284,8 @@ def valid(ctx: dict[str, Any], function: str) -> dict[str, Any]:
                       "vector_clock": {str(dev): 10**6}, "lamport": 10**6, "payload": None},
         "sync_pull": {**token, "after_seq": 0, "page_size": 10},
         "list_audit_events": {**token, "page_size": 10, "before_id": None},
-    }[function]
+    }
+    return calls[function]
 
 
 def test_breakers_cover_every_api_function(bad_db: dict[str, Any]) -> None:

@@ -155,7 +155,9 @@ def crash_findings(db: PrivateDb, ledger: Ledger) -> list[str]:
     violations = invariant_violations(maint)
     if violations:
         findings.append(f"check_invariants: {violations[:3]}")
-    ok, detail = maint.execute("SELECT ok, detail FROM zkeb_maint.verify_audit_chain()").fetchone()
+    chain = maint.execute("SELECT ok, detail FROM zkeb_maint.verify_audit_chain()").fetchone()
+    assert chain is not None
+    ok, detail = chain
     if not ok:
         findings.append(f"verify_audit_chain: {detail}")
     rows = {r[0]: r[1:] for r in su.execute(
@@ -253,9 +255,11 @@ def test_negative_control_the_crash_checker_sees_planted_damage(
         with FIGURES.negative_control():
             # 1. An acknowledged backup vanishes, its bytes given back (invariants hold).
             with su.transaction():
-                size, uid = su.execute(
+                gone = su.execute(
                     "DELETE FROM zkeb.encrypted_backups WHERE backup_id = %s "
                     "RETURNING size_bytes, user_id", [kept]).fetchone()
+                assert gone is not None
+                size, uid = gone
                 su.execute("UPDATE zkeb.users SET storage_used_bytes = storage_used_bytes - %s "
                            "WHERE user_id = %s", [size, uid])
             lost = crash_findings(db, ledger)

@@ -319,7 +319,7 @@ def check_tokens(client: Client, su: psycopg.Connection[Any], a: Tenant, b: Tena
     for tname, token in tokens.items():
         for fname, call in calls.items():
             before = db_digest(su)
-            got = outcome(call, Session(client, token))  # type: ignore[arg-type]
+            got = outcome(call, Session(client, token))
             changed = db_digest(su) != before
             leaked = got.ok or got.sqlstate != "ZK401" or changed
             if leaked:
@@ -439,7 +439,7 @@ def check_gucs(db: Any, su: psycopg.Connection[Any], a: Tenant, b: Tenant,
                     sql.Identifier(*guc.split(".")), sql.Literal(value)))
             client = Client(conn)
             session = Session(client, a.token)
-            nobody = Session(client, None)  # type: ignore[arg-type]
+            nobody = Session(client, None)
             for name, call in reads.items():
                 # In the caller's transaction each call gets its own savepoint: an error
                 # must not end the transaction (and with it the SET LOCAL).

@@ -409,7 +409,7 @@ def test_negative_control_a_session_level_context_leak_is_detected(db: Any) -> N
         # The real API refuses B's NULL token even with A's context on the backend.
         with conn_b.transaction():
             pid_c = conn_b.execute("SELECT pg_catalog.pg_backend_pid()").fetchone()
-            nobody = Session(Client(conn_b, prepare_threshold=None), None)  # type: ignore[arg-type]
+            nobody = Session(Client(conn_b, prepare_threshold=None), None)
             try:
                 nobody.whoami()
                 real_api_refused = False

@@ -106,11 +106,12 @@ def test_header_comment_with_perl_false_note_ends_the_header() -> None:
 
 
 def test_rework_script_tags_newest_first() -> None:
-    text = (HEAD + f"x {C}\n@a {C}\ny {C}\n@b {C}\n@c {C}\n\nx [x@c] {C}\n@d {C}\n\n"
-            f"x [x@d] {C}\n")
+    text = (HEAD + f"x {C}\n@a {C}\ny {C}\n@b {C}\n@b2 {C}\nz {C}\n@c {C}\n\n"
+            f"x [x@c] {C}\n@d {C}\n\nx [x@d] {C}\n")
     plan = parse_plan(text)
-    x1, _y, x2, x3 = plan.changes
-    assert [t.name for t in x1.rework_tags] == ["b", "c", "a"]
+    x1, _y, _z, x2, x3 = plan.changes
+    # The newest tag before the rework first (a change's own tags in plan order).
+    assert [t.name for t in x1.rework_tags] == ["c", "b", "b2", "a"]
     assert [t.name for t in x2.rework_tags] == ["d"]
     assert x3.rework_tags == []
     assert len({x1.id, x2.id, x3.id}) == 3
@@ -275,3 +276,29 @@ def test_fixture_ids_equal_real_sqitch() -> None:
         info = subprocess.run(["sqitch", "show", "tag", tag.format_name], cwd=INTEROP,
                               capture_output=True, check=True).stdout
         assert object_id("tag", info.decode().removesuffix("\n")) == tag.id
+
+
+PERL_SCRIPT_FILES = (
+    "use App::Sqitch; use App::Sqitch::Target;"
+    " my $t = App::Sqitch::Target->new(sqitch => App::Sqitch->new);"
+    " print $_->deploy_file, qq{\\n} for $t->plan->changes;"
+)
+
+
+@pytest.mark.sqitch
+@pytest.mark.parametrize("present", [[], ["x@a"], ["x@a", "x@b2"], ["x@c", "x@a"]])
+def test_rework_script_names_equal_sqitchs(tmp_path: Path, present: list[str]) -> None:
+    from zkeb_db.sqitch.engine import Project
+
+    (tmp_path / "sqitch.conf").write_text("[core]\n\tengine = pg\n")
+    (tmp_path / "sqitch.plan").write_text(
+        HEAD + f"x {C}\n@a {C}\ny {C}\n@b {C}\n@b2 {C}\nz {C}\n@c {C}\n\nx [x@c] {C}\n")
+    (tmp_path / "deploy").mkdir()
+    for name in present:
+        (tmp_path / "deploy" / f"{name}.sql").write_text("SELECT 1;\n")
+    proc = subprocess.run(["perl", "-e", PERL_SCRIPT_FILES], cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    project = Project.open(tmp_path, db="db:pg:")
+    ours = [str(project.target.script_path("deploy", c.name, [t.name for t in c.rework_tags]))
+            for c in project.plan.changes]
+    assert ours == proc.stdout.splitlines()

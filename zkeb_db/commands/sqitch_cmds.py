@@ -11,6 +11,7 @@ argument (``zkeb-db deploy db:pg://host/db``).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -238,6 +239,9 @@ def _run(fn: Callable[[], int]) -> int:
         return fn()
     except SqitchError as exc:
         raise CommandError(" ".join(str(exc).split()), exc.exit_code) from exc
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps interpreter exit quiet
+        return 0
 
 
 def _confirm_tty(question: str) -> bool:

@@ -69,7 +69,11 @@ _SHA1_RE = re.compile(r"\A[0-9a-f]{40}\Z")
 
 # --------------------------------------------------------------------- output
 class Reporter:
-    """Where progress and results go. The default writes like Sqitch does."""
+    """Where progress and results go. The default writes like Sqitch does.
+
+    A closed output (``zkeb-db deploy | head``) silences the reporter instead of
+    interrupting a deploy between a script and its registry write.
+    """
 
     def __init__(
         self, out: TextIO | None = None, err: TextIO | None = None, *, verbosity: int = 1
@@ -78,31 +82,40 @@ class Reporter:
         self.err = err if err is not None else sys.stderr
         self.verbosity = verbosity
 
+    def _write(self, stream: TextIO, text: str) -> None:
+        try:
+            stream.write(text)
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the reporter
+            if stream is self.out:
+                self.out = devnull
+            else:
+                self.err = devnull
+
     def info(self, text: str) -> None:
         """A progress line (hidden with --quiet)."""
         if self.verbosity >= 1:
-            print(text, file=self.out, flush=True)
+            self._write(self.out, text + "\n")
 
     def partial(self, text: str) -> None:
         """The start of a progress line (``  + change ..``); :meth:`info` ends it."""
         if self.verbosity >= 1:
-            print(text, end="", file=self.out, flush=True)
+            self._write(self.out, text)
 
     def emit(self, text: str) -> None:
         """A result line (always shown)."""
-        print(text, file=self.out, flush=True)
+        self._write(self.out, text + "\n")
 
     def warn(self, text: str) -> None:
-        print(text, file=self.err, flush=True)
+        self._write(self.err, text + "\n")
 
     def script_output(self, text: str) -> None:
         if self.verbosity >= 1:
-            self.out.write(text)
-            self.out.flush()
+            self._write(self.out, text)
 
     def script_errors(self, text: str) -> None:
-        self.err.write(text)
-        self.err.flush()
+        self._write(self.err, text)
 
 
 class LoggingReporter(Reporter):

@@ -60,14 +60,26 @@ class ConnInfo:
         return make_conninfo("", **params)
 
     def display(self) -> str:
-        """A ``db:pg:`` URI naming the database, without the password."""
+        """A ``db:pg:`` URI naming the database, without the password.
+
+        Like Sqitch, a missing database name is shown as libpq would pick it:
+        ``PGDATABASE``, else the user name.
+        """
         p = self.params
+        dbname = (
+            p.get("dbname")
+            or os.environ.get("PGDATABASE")
+            or p.get("user")
+            or os.environ.get("PGUSER")
+            or system_user()
+            or ""
+        )
         if not any(p.get(k) for k in ("user", "host", "port")):
-            return "db:pg:" + p.get("dbname", "")
+            return "db:pg:" + dbname
         auth = (p.get("user", "") + "@") if p.get("user") else ""
         host = p.get("host", "")
         port = f":{p['port']}" if p.get("port") else ""
-        return f"db:pg://{auth}{host}{port}/{p.get('dbname', '')}"
+        return f"db:pg://{auth}{host}{port}/{dbname}"
 
 
 def parse_pg_uri(uri: str) -> ConnInfo:
