@@ -4,6 +4,7 @@
 -- requires: policy_sessions
 -- requires: policy_users
 -- requires: function_private_audit
+-- requires: function_private_audit_append
 -- requires: policy_audit_logs
 -- requires: function_private_settings
 -- requires: policy_settings
@@ -47,6 +48,9 @@ DECLARE
     _inserted boolean := false;
     _used bigint;
     _quota bigint;
+    _prev_id bigint;
+    _prev bytea;
+    _hash bytea;
 BEGIN
     _uid := zkeb_private.begin_session(create_backup.session_token);
     IF create_backup.backup_id IS NULL THEN
@@ -74,7 +78,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'ZK422', MESSAGE = 'expires_at must be in the future';
     END IF;
     _size := pg_catalog.octet_length(create_backup.ciphertext);
-    _max := (zkeb_private.settings()).max_backup_bytes;
+    SELECT s.max_backup_bytes INTO _max FROM zkeb_private.settings AS s WHERE s.id;
     IF _size > _max THEN
         RAISE EXCEPTION USING ERRCODE = 'ZK413', MESSAGE = 'backup is too large',
             DETAIL = pg_catalog.format('ciphertext is %s bytes, at most %s are accepted', _size, _max);
@@ -153,21 +157,34 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Check and charge the quota in one statement (used + size <= quota,
-    -- written so that it cannot overflow).
+    -- Lock the account row (quota and audit chain head), then charge the
+    -- quota and move the head in one UPDATE, so the row is written once
+    -- (zkeb_private.audit would write it a second time). The UPDATE still
+    -- carries the quota condition (used + size <= quota, written so that it
+    -- cannot overflow); under the lock it only confirms the check before it.
+    SELECT u.storage_used_bytes, u.storage_quota_bytes, u.audit_event_id, u.audit_head
+      INTO _used, _quota, _prev_id, _prev
+      FROM zkeb.users AS u
+     WHERE u.user_id = _uid
+       FOR UPDATE;
+    IF NOT FOUND OR _quota - _used < _size THEN
+        RAISE EXCEPTION USING ERRCODE = 'ZK413', MESSAGE = 'storage quota exceeded',
+            DETAIL = pg_catalog.format('backup is %s bytes; %s of %s bytes are used', _size, _used, _quota);
+    END IF;
+    _hash := zkeb_private.audit_append(_uid, 'backup_create', true,
+        pg_catalog.jsonb_build_object('backup_id', create_backup.backup_id, 'size_bytes', _size),
+        _prev_id, _prev);
     UPDATE zkeb.users AS u
-       SET storage_used_bytes = u.storage_used_bytes + _size
+       SET storage_used_bytes = u.storage_used_bytes + _size,
+           audit_event_id = COALESCE(_prev_id, 0) + 1,
+           audit_head = _hash
      WHERE u.user_id = _uid
        AND u.storage_quota_bytes - u.storage_used_bytes >= _size
     RETURNING u.storage_used_bytes INTO _used;
     IF NOT FOUND THEN
-        SELECT u.storage_used_bytes, u.storage_quota_bytes INTO _used, _quota
-          FROM zkeb.users AS u WHERE u.user_id = _uid;
         RAISE EXCEPTION USING ERRCODE = 'ZK413', MESSAGE = 'storage quota exceeded',
             DETAIL = pg_catalog.format('backup is %s bytes; %s of %s bytes are used', _size, _used, _quota);
     END IF;
-    PERFORM zkeb_private.audit(_uid, 'backup_create', true,
-        pg_catalog.jsonb_build_object('backup_id', create_backup.backup_id, 'size_bytes', _size));
     created_at := _created;
     storage_used_bytes := _used;
     replayed := false;

@@ -72,6 +72,11 @@ BEGIN
                'recovery_shares', (SELECT pg_catalog.count(*) FROM del_shares),
                'sync_metadata', (SELECT pg_catalog.count(*) FROM del_sync))
       INTO _erased;
+    -- The session is gone with the account: forget the one begin_session
+    -- validated, so any later statement in this transaction finds none.
+    PERFORM pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true);
     erasure_receipt := pg_catalog.jsonb_build_object(
         'user_hash', pg_catalog.encode(zkeb_private.audit_user_hash(_uid), 'hex'),
         'erased_at', pg_catalog.now(),

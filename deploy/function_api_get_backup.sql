@@ -47,7 +47,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such backup';
     END IF;
-    IF (zkeb_private.settings()).audit_downloads THEN
+    IF (SELECT s.audit_downloads FROM zkeb_private.settings AS s WHERE s.id) THEN
         PERFORM zkeb_private.audit(_uid, 'backup_download', true,
             pg_catalog.jsonb_build_object('backup_id', get_backup.backup_id));
     END IF;

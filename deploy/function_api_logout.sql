@@ -26,6 +26,12 @@ BEGIN
      WHERE s.user_id = _uid
        AND s.token_hash = pg_catalog.sha256(logout.session_token)
        AND s.revoked_at IS NULL;
+    -- The session ends here: forget the one begin_session validated, so any
+    -- later statement in this transaction falls back to the full check (and
+    -- finds the session revoked).
+    PERFORM pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true);
 END
 $$;
 

@@ -47,6 +47,12 @@ BEGIN
      WHERE s.user_id = _uid
        AND s.device_id = revoke_device.device_id
        AND s.revoked_at IS NULL;
+    -- Forget the session begin_session validated: when it was bound to this
+    -- device it has just ended, and any later statement in this transaction
+    -- must find that out with the full check.
+    PERFORM pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true);
 END
 $$;
 

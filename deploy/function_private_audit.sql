@@ -2,7 +2,7 @@
 -- requires: table_audit_logs
 -- requires: table_users
 -- requires: function_private_audit_user_hash
--- requires: function_private_audit_row_hash
+-- requires: function_private_audit_append
 BEGIN;
 SET LOCAL ROLE zkeb_owner;
 
@@ -11,7 +11,8 @@ SET LOCAL ROLE zkeb_owner;
 -- it already), so tenants never serialise on a shared head; the system
 -- chain (user_id NULL) is serialised by a transaction advisory lock and its
 -- head is its last row (after retention, the audit_retention_anchor that
--- carries the last removed event's position and hash).
+-- carries the last removed event's position and hash). The event itself is
+-- written by audit_append.
 CREATE FUNCTION zkeb_private.audit(
     user_id uuid, action text, success boolean, metadata jsonb DEFAULT '{}')
 RETURNS void
@@ -20,11 +21,8 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _uh bytea := zkeb_private.audit_user_hash(audit.user_id);
     _prev_id bigint;
     _prev bytea;
-    _now timestamptz;
-    _meta jsonb := COALESCE(audit.metadata, '{}'::jsonb);
     _hash bytea;
 BEGIN
     IF audit.action = 'audit_retention_anchor' THEN
@@ -35,31 +33,23 @@ BEGIN
         PERFORM pg_catalog.pg_advisory_xact_lock(7547406301);
         SELECT l.event_id, l.row_hash INTO _prev_id, _prev
           FROM zkeb.audit_logs AS l
-         WHERE l.user_hash = _uh
+         WHERE l.user_hash = zkeb_private.audit_user_hash(NULL)
          ORDER BY l.event_id DESC
          LIMIT 1;
-    ELSE
-        SELECT u.audit_event_id, u.audit_head INTO _prev_id, _prev
-          FROM zkeb.users AS u
-         WHERE u.user_id = audit.user_id
-           FOR UPDATE;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such account';
-        END IF;
+        PERFORM zkeb_private.audit_append(NULL, audit.action, audit.success, audit.metadata, _prev_id, _prev);
+        RETURN;
     END IF;
-    -- Read the clock only once the head is locked, so created_at never goes
-    -- backwards along a chain (retention cuts chains by age).
-    _now := pg_catalog.clock_timestamp();
-    _prev_id := COALESCE(_prev_id, 0);
-    _prev := COALESCE(_prev, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'));
-    _hash := zkeb_private.audit_row_hash(_prev, _uh, _prev_id + 1, audit.action, audit.success, _now, _meta);
-    INSERT INTO zkeb.audit_logs (user_hash, event_id, action, success, metadata, created_at, prev_hash, row_hash)
-    VALUES (_uh, _prev_id + 1, audit.action, audit.success, _meta, _now, _prev, _hash);
-    IF audit.user_id IS NOT NULL THEN
-        UPDATE zkeb.users AS u
-           SET audit_event_id = _prev_id + 1, audit_head = _hash
-         WHERE u.user_id = audit.user_id;
+    SELECT u.audit_event_id, u.audit_head INTO _prev_id, _prev
+      FROM zkeb.users AS u
+     WHERE u.user_id = audit.user_id
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such account';
     END IF;
+    _hash := zkeb_private.audit_append(audit.user_id, audit.action, audit.success, audit.metadata, _prev_id, _prev);
+    UPDATE zkeb.users AS u
+       SET audit_event_id = COALESCE(_prev_id, 0) + 1, audit_head = _hash
+     WHERE u.user_id = audit.user_id;
 END
 $$;
 

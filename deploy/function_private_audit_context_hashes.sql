@@ -7,20 +7,52 @@ BEGIN;
 SET LOCAL ROLE zkeb_owner;
 
 -- The audit chains the current context may write to or read: the session's
--- own, the looked-up account's, and the system chain in maintenance.
+-- own, the looked-up account's, and the system chain in maintenance. Called
+-- by the audit_logs policies, once per statement. Within a session call the
+-- session's hash is the one audit_append recorded for the user begin_session
+-- validated (zkeb.session_audit_hash, taken only while the context still
+-- holds that token, as in current_user_id; every begin_* clears it), so an
+-- event costs one HMAC, not two; before the call's first event it is computed
+-- here. A session context set any other way (outside an API call) gets its
+-- hash from the full check. The looked-up account's hash (register_user,
+-- login) is computed here.
 CREATE FUNCTION zkeb_private.audit_context_hashes()
 RETURNS bytea[]
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT pg_catalog.array_remove(ARRAY[
-        CASE WHEN zkeb_private.current_user_id() IS NOT NULL
-             THEN zkeb_private.audit_user_hash(zkeb_private.current_user_id()) END,
-        CASE WHEN zkeb_private.lookup_user_id() IS NOT NULL
-             THEN zkeb_private.audit_user_hash(zkeb_private.lookup_user_id()) END,
-        CASE WHEN zkeb_private.maintenance_active() THEN zkeb_private.audit_user_hash(NULL) END
-    ], NULL)
+DECLARE
+    _hex text := pg_catalog.current_setting('zkeb.session_token', true);
+    _cached text;
+    _uid uuid;
+    _hashes bytea[] := '{}';
+BEGIN
+    IF pg_catalog.length(_hex) = 96 AND _hex = pg_catalog.current_setting('zkeb.session_checked', true) THEN
+        _cached := pg_catalog.current_setting('zkeb.session_audit_hash', true);
+        IF pg_catalog.length(_cached) = 64 THEN
+            _hashes := _hashes || pg_catalog.decode(_cached, 'hex');
+        ELSE
+            _uid := NULLIF(pg_catalog.current_setting('zkeb.session_user_id', true), '')::uuid;
+            IF _uid IS NOT NULL THEN
+                _hashes := _hashes || zkeb_private.audit_user_hash(_uid);
+            END IF;
+        END IF;
+    ELSE
+        _uid := zkeb_private.current_user_id();
+        IF _uid IS NOT NULL THEN
+            _hashes := _hashes || zkeb_private.audit_user_hash(_uid);
+        END IF;
+    END IF;
+    _uid := zkeb_private.lookup_user_id();
+    IF _uid IS NOT NULL THEN
+        _hashes := _hashes || zkeb_private.audit_user_hash(_uid);
+    END IF;
+    IF zkeb_private.maintenance_active() THEN
+        _hashes := _hashes || zkeb_private.audit_user_hash(NULL);
+    END IF;
+    RETURN _hashes;
+END
 $$;
 
 COMMENT ON FUNCTION zkeb_private.audit_context_hashes() IS

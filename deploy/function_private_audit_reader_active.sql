@@ -3,15 +3,18 @@
 BEGIN;
 SET LOCAL ROLE zkeb_owner;
 
+-- PL/pgSQL for the same reason as maintenance_active (plan kept across calls).
 CREATE FUNCTION zkeb_private.audit_reader_active()
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT pg_catalog.current_setting('zkeb.audit_reader', true) IS NOT DISTINCT FROM 'on'
+BEGIN
+    RETURN pg_catalog.current_setting('zkeb.audit_reader', true) IS NOT DISTINCT FROM 'on'
        AND (pg_catalog.pg_has_role(session_user, 'zkeb_auditor', 'MEMBER')
-            OR pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER'))
+            OR pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER'));
+END
 $$;
 
 COMMENT ON FUNCTION zkeb_private.audit_reader_active() IS

@@ -10,10 +10,13 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM pg_catalog.set_config('zkeb.session_token', '', true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_username_hash', '', true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_user_id', '', true);
-    PERFORM pg_catalog.set_config('zkeb.maintenance', '', true);
+    PERFORM pg_catalog.set_config('zkeb.session_token', '', true),
+            pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true),
+            pg_catalog.set_config('zkeb.lookup_username_hash', '', true),
+            pg_catalog.set_config('zkeb.lookup_user_id', '', true),
+            pg_catalog.set_config('zkeb.maintenance', '', true);
     IF NOT (pg_catalog.pg_has_role(session_user, 'zkeb_auditor', 'MEMBER')
             OR pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER')) THEN
         PERFORM pg_catalog.set_config('zkeb.audit_reader', '', true);

@@ -12,13 +12,16 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM pg_catalog.set_config('zkeb.session_token', '', true);
-    PERFORM pg_catalog.set_config('zkeb.maintenance', '', true);
-    PERFORM pg_catalog.set_config('zkeb.audit_reader', '', true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_username_hash',
-        COALESCE(pg_catalog.encode(begin_lookup.username_hash, 'hex'), ''), true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_user_id',
-        COALESCE(begin_lookup.user_id::text, ''), true);
+    PERFORM pg_catalog.set_config('zkeb.session_token', '', true),
+            pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true),
+            pg_catalog.set_config('zkeb.maintenance', '', true),
+            pg_catalog.set_config('zkeb.audit_reader', '', true),
+            pg_catalog.set_config('zkeb.lookup_username_hash',
+                COALESCE(pg_catalog.encode(begin_lookup.username_hash, 'hex'), ''), true),
+            pg_catalog.set_config('zkeb.lookup_user_id',
+                COALESCE(begin_lookup.user_id::text, ''), true);
 END
 $$;
 

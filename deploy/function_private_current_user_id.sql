@@ -8,6 +8,16 @@ SET LOCAL ROLE zkeb_owner;
 -- unrevoked session for the token in the transaction context gives NULL,
 -- which matches no row. (A context left over on a reused backend reads as
 -- '' and is treated as missing.)
+--
+-- The full check (a sessions read) runs once per API call: begin_session
+-- runs it, then records the token it validated in zkeb.session_checked and
+-- the user in zkeb.session_user_id. Every later statement of the call (each
+-- policy evaluates this helper once per statement) only compares the token in
+-- the context with the validated one. Every begin_* helper clears both first,
+-- so values set by hand before a call are never trusted, and logout,
+-- revoke_device and delete_account clear them right after revoking, so the
+-- statements after a revocation fall back to the full check and see no
+-- session. Outside an API call the cache is empty and the full check runs.
 CREATE FUNCTION zkeb_private.current_user_id()
 RETURNS uuid
 LANGUAGE plpgsql
@@ -19,7 +29,14 @@ DECLARE
     _claimed uuid;
     _uid uuid;
 BEGIN
-    IF _hex IS NULL OR _hex !~ '^[0-9a-f]{96}$' THEN
+    IF _hex IS NULL OR pg_catalog.length(_hex) <> 96 THEN
+        RETURN NULL;
+    END IF;
+    IF _hex = pg_catalog.current_setting('zkeb.session_checked', true) THEN
+        RETURN NULLIF(pg_catalog.current_setting('zkeb.session_user_id', true), '')::uuid;
+    END IF;
+    -- Lower-case hex only (what begin_session writes); no regex, see claimed_user_id.
+    IF pg_catalog.ltrim(_hex, '0123456789abcdef') <> '' THEN
         RETURN NULL;
     END IF;
     _claimed := pg_catalog.substr(_hex, 1, 32)::uuid;
@@ -34,7 +51,7 @@ END
 $$;
 
 COMMENT ON FUNCTION zkeb_private.current_user_id() IS
-    'User id of the valid session whose token is in the transaction context, or NULL (fails closed).';
+    'User id of the valid session whose token is in the transaction context, or NULL (fails closed); within an API call, the session begin_session validated for that token.';
 REVOKE ALL ON FUNCTION zkeb_private.current_user_id() FROM PUBLIC;
 
 COMMIT;

@@ -3,6 +3,9 @@
 BEGIN;
 SET LOCAL ROLE zkeb_owner;
 
+-- Pre-session context: a uuid in its canonical text form (what begin_lookup
+-- writes), else NULL. Called in the lookup branches of the policies, so
+-- cheap: an empty context (every session call) is one length test.
 CREATE FUNCTION zkeb_private.lookup_user_id()
 RETURNS uuid
 LANGUAGE plpgsql
@@ -12,10 +15,10 @@ AS $$
 DECLARE
     _txt text := pg_catalog.current_setting('zkeb.lookup_user_id', true);
 BEGIN
-    IF _txt IS NULL OR _txt !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        RETURN NULL;
-    END IF;
-    RETURN _txt::uuid;
+    RETURN CASE WHEN pg_catalog.length(_txt) = 36
+                     AND pg_catalog.translate(_txt, '0123456789abcdef', '0000000000000000')
+                         = '00000000-0000-0000-0000-000000000000'
+                THEN _txt::uuid END;
 END
 $$;
 

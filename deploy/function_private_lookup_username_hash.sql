@@ -3,6 +3,9 @@
 BEGIN;
 SET LOCAL ROLE zkeb_owner;
 
+-- Pre-session context: 64 lower-case hex digits (what begin_lookup writes),
+-- else NULL. Called in the lookup branches of the policies, so cheap: an
+-- empty context (every session call) is one length test.
 CREATE FUNCTION zkeb_private.lookup_username_hash()
 RETURNS bytea
 LANGUAGE plpgsql
@@ -12,10 +15,9 @@ AS $$
 DECLARE
     _hex text := pg_catalog.current_setting('zkeb.lookup_username_hash', true);
 BEGIN
-    IF _hex IS NULL OR _hex !~ '^[0-9a-f]{64}$' THEN
-        RETURN NULL;
-    END IF;
-    RETURN pg_catalog.decode(_hex, 'hex');
+    RETURN CASE WHEN pg_catalog.length(_hex) = 64
+                     AND pg_catalog.ltrim(_hex, '0123456789abcdef') = ''
+                THEN pg_catalog.decode(_hex, 'hex') END;
 END
 $$;
 

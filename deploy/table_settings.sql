@@ -1,6 +1,7 @@
 -- Deploy zkeb:table_settings to pg
 -- requires: schema_zkeb_private
 -- requires: function_private_random_bytes32
+-- requires: function_private_hmac_pad
 BEGIN;
 SET LOCAL ROLE zkeb_owner;
 
@@ -20,6 +21,10 @@ CREATE TABLE zkeb_private.settings (
         DEFAULT '{"alg": "argon2id", "mem_kib": 65536, "iterations": 3, "parallelism": 1}',
     audit_pepper        bytea       NOT NULL DEFAULT zkeb_private.random_bytes32(),
     prelogin_key        bytea       NOT NULL DEFAULT zkeb_private.random_bytes32(),
+    -- The HMAC block keys of the pepper, derived (never set by hand), so the
+    -- audit hash is sha256(opad || sha256(ipad || message)).
+    audit_pepper_ipad   bytea       GENERATED ALWAYS AS (zkeb_private.hmac_pad(audit_pepper, 54)) STORED,
+    audit_pepper_opad   bytea       GENERATED ALWAYS AS (zkeb_private.hmac_pad(audit_pepper, 92)) STORED,
     CONSTRAINT settings_pkey PRIMARY KEY (id),
     CONSTRAINT settings_single_row CHECK (id),
     CONSTRAINT settings_default_quota_bytes_check CHECK (default_quota_bytes >= 0),
@@ -33,7 +38,9 @@ CREATE TABLE zkeb_private.settings (
         CHECK (pg_catalog.jsonb_typeof(default_kdf_params) = 'object'
                AND octet_length(default_kdf_params::text) <= 1024),
     CONSTRAINT settings_audit_pepper_check CHECK (octet_length(audit_pepper) = 32),
-    CONSTRAINT settings_prelogin_key_check CHECK (octet_length(prelogin_key) = 32)
+    CONSTRAINT settings_prelogin_key_check CHECK (octet_length(prelogin_key) = 32),
+    CONSTRAINT settings_audit_pepper_ipad_check CHECK (octet_length(audit_pepper_ipad) = 64),
+    CONSTRAINT settings_audit_pepper_opad_check CHECK (octet_length(audit_pepper_opad) = 64)
 );
 
 INSERT INTO zkeb_private.settings DEFAULT VALUES;
@@ -54,6 +61,8 @@ COMMENT ON COLUMN zkeb_private.settings.lockout_duration IS 'How long a locked a
 COMMENT ON COLUMN zkeb_private.settings.audit_downloads IS 'When true, get_backup writes a backup_download audit event.';
 COMMENT ON COLUMN zkeb_private.settings.default_kdf_params IS 'KDF parameters prelogin returns for unknown users.';
 COMMENT ON COLUMN zkeb_private.settings.audit_pepper IS 'Key of the keyed hash that pseudonymises user ids in the audit log.';
+COMMENT ON COLUMN zkeb_private.settings.audit_pepper_ipad IS 'HMAC-SHA256 inner block key of audit_pepper (generated: the pepper zero-padded to 64 bytes XOR 0x36).';
+COMMENT ON COLUMN zkeb_private.settings.audit_pepper_opad IS 'HMAC-SHA256 outer block key of audit_pepper (generated: the pepper zero-padded to 64 bytes XOR 0x5c).';
 COMMENT ON COLUMN zkeb_private.settings.prelogin_key IS 'Key from which prelogin derives deterministic fake salts for unknown users.';
 
 COMMIT;

@@ -43,4 +43,33 @@ BEGIN
 END
 $$;
 
+-- Behaviour (rolled back with the script): after the erasure no statement of
+-- the same transaction finds the session (the session cache of begin_session
+-- is cleared).
+DO $$
+DECLARE
+    _h bytea := pg_catalog.sha256(pg_catalog.convert_to('verify-delete-' || pg_catalog.gen_random_uuid(), 'UTF8'));
+    _key bytea := pg_catalog.sha256('verify-delete-key'::bytea);
+    _uid uuid;
+    _t bytea;
+    _receipt jsonb;
+BEGIN
+    SELECT r.user_id INTO _uid FROM zkeb_api.register_user(_h, _key, _key, '{}'::jsonb) AS r;
+    SELECT l.session_token INTO _t FROM zkeb_api.login(_h, _key) AS l;
+    SELECT d.erasure_receipt INTO _receipt FROM zkeb_api.delete_account(_t) AS d;
+    IF _receipt->>'user_hash' IS DISTINCT FROM pg_catalog.encode(zkeb_private.audit_user_hash(_uid), 'hex') THEN
+        RAISE EXCEPTION 'verify function_api_delete_account: the receipt names another chain';
+    END IF;
+    IF pg_catalog.current_setting('zkeb.session_checked') <> ''
+       OR zkeb_private.current_user_id() IS NOT NULL THEN
+        RAISE EXCEPTION 'verify function_api_delete_account: the erased account''s session still resolves';
+    END IF;
+    BEGIN
+        PERFORM zkeb_private.begin_session(_t);
+        RAISE EXCEPTION 'verify function_api_delete_account: the erased account''s token was accepted in the same transaction';
+    EXCEPTION WHEN SQLSTATE 'ZK401' THEN NULL;
+    END;
+END
+$$;
+
 ROLLBACK;

@@ -43,4 +43,42 @@ BEGIN
 END
 $$;
 
+-- Behaviour (rolled back with the script): revoking the device the caller's
+-- own session is bound to ends that session for every later statement of the
+-- same transaction (the session cache of begin_session is cleared); the
+-- account's other sessions go on.
+DO $$
+DECLARE
+    _h bytea := pg_catalog.sha256(pg_catalog.convert_to('verify-revoke-' || pg_catalog.gen_random_uuid(), 'UTF8'));
+    _key bytea := pg_catalog.sha256('verify-revoke-key'::bytea);
+    _uid uuid;
+    _t1 bytea;
+    _t2 bytea;
+    _dev uuid;
+BEGIN
+    SELECT r.user_id INTO _uid FROM zkeb_api.register_user(_h, _key, _key, '{}'::jsonb) AS r;
+    SELECT l.session_token INTO _t1 FROM zkeb_api.login(_h, _key) AS l;
+    SELECT d.device_id INTO _dev
+      FROM zkeb_api.register_device(_t1, pg_catalog.sha256('verify-device'::bytea),
+                                    pg_catalog.sha256('verify-public-key'::bytea), 'ed25519') AS d;
+    SELECT l.session_token INTO _t2 FROM zkeb_api.login(_h, _key, _dev) AS l;
+    IF _t2 IS NULL THEN
+        RAISE EXCEPTION 'verify function_api_revoke_device: could not log in with the test device';
+    END IF;
+    PERFORM zkeb_api.revoke_device(_t2, _dev);
+    IF pg_catalog.current_setting('zkeb.session_checked') <> ''
+       OR zkeb_private.current_user_id() IS NOT NULL THEN
+        RAISE EXCEPTION 'verify function_api_revoke_device: the revoked device''s session still resolves';
+    END IF;
+    BEGIN
+        PERFORM zkeb_private.begin_session(_t2);
+        RAISE EXCEPTION 'verify function_api_revoke_device: a revoked device''s token was accepted in the same transaction';
+    EXCEPTION WHEN SQLSTATE 'ZK401' THEN NULL;
+    END;
+    IF zkeb_private.begin_session(_t1) IS DISTINCT FROM _uid THEN
+        RAISE EXCEPTION 'verify function_api_revoke_device: a session not bound to the device ended';
+    END IF;
+END
+$$;
+
 ROLLBACK;

@@ -183,6 +183,10 @@ REGISTRY: Mapping[str, ErrorCode] = MappingProxyType(
 # PostgreSQL's "data exception" class: a value that does not even cast to the
 # argument's type fails before the function runs.
 _DATA_EXCEPTION_CLASS = "22"
+# A value nested too deeply to parse (e.g. JSON 100,000 levels deep) fails the
+# caller's cast with 54001 statement_too_complex: still input that could not
+# be turned into the argument's type.
+_CAST_FAILURES_OUTSIDE_22 = frozenset({"54001"})
 
 
 def exception_class(sqlstate: str | None) -> type[ZkebError] | None:
@@ -192,7 +196,7 @@ def exception_class(sqlstate: str | None) -> type[ZkebError] | None:
     entry = REGISTRY.get(sqlstate)
     if entry is not None:
         return entry.exception
-    if sqlstate.startswith(_DATA_EXCEPTION_CLASS):
+    if sqlstate.startswith(_DATA_EXCEPTION_CLASS) or sqlstate in _CAST_FAILURES_OUTSIDE_22:
         return InvalidInput
     return None
 

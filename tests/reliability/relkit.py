@@ -305,13 +305,25 @@ def function_source(su: psycopg.Connection[Any], signature: str) -> str:
     return str(row[0])
 
 
-def plant(su: psycopg.Connection[Any], signature: str,
-          replacements: Mapping[str, str]) -> str:
+Replacements = Mapping[str, str] | list[Mapping[str, str]]
+
+
+def _matches(source: str, old: str) -> bool:
+    return re.search(r"\s+".join(re.escape(part) for part in old.split()), source) is not None
+
+
+def plant(su: psycopg.Connection[Any], signature: str, replacements: Replacements) -> str:
     """Replace snippets of a function's source (CREATE OR REPLACE keeps owner, grants,
     SECURITY DEFINER and search_path). Snippets match whitespace-insensitively; a snippet
     that is not in the deployed source fails the test, so a control never silently
-    plants nothing. Returns the original source."""
+    plants nothing. A list gives alternatives (one per known shape of the function; the
+    first whose snippets all match is used). Returns the original source."""
     original = function_source(su, signature)
+    if isinstance(replacements, list):
+        # Alternatives, one per known shape of the function: the first that fits wins.
+        fitting = [r for r in replacements if all(_matches(original, o) for o in r)]
+        assert fitting, f"planted bug: no alternative fits the deployed {signature}"
+        replacements = fitting[0]
     planted = original
     for old, new in replacements.items():
         # Whitespace-insensitive: any run of blanks in the snippet matches any run.
@@ -325,7 +337,7 @@ def plant(su: psycopg.Connection[Any], signature: str,
 
 @contextmanager
 def planted(su: psycopg.Connection[Any], signature: str,
-            replacements: Mapping[str, str]) -> Iterator[None]:
+            replacements: Replacements) -> Iterator[None]:
     original = plant(su, signature, replacements)
     try:
         with FIGURES.negative_control():

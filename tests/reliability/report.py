@@ -177,7 +177,7 @@ def render(fig: dict[str, Any], junit: dict[str, Any], command: str, wall: float
     titles = {"concurrency_quota": "quota race (52 writers)",
               "concurrency_retry": "same create retried from 8 connections at once",
               "concurrency_revoke": "revoke_device racing creates from that device",
-              "fairness": "revoke_device / delete_account against a stream of uploads "
+              "fairness": "a create sent while revoke_device / delete_account waits "
                           "(known bug, strict xfail)",
               "concurrency_sync": "concurrent sync_push from 6 devices + a reader paging by seq",
               "concurrency_lockout": "concurrent failed logins",
@@ -188,9 +188,10 @@ def render(fig: dict[str, Any], junit: dict[str, Any], command: str, wall: float
     add("")
     add("Commit order is read from the tenant's audit chain (each event's position is taken "
         "under the account row lock that both calls hold until commit). The 'overtook' counts "
-        "are creates *sent after* the revoke/erasure was sent that still committed before it: "
-        "allowed by the commit-order property, but in the hundreds they are the starvation "
-        "bug listed at the end (with the one-line fix they drop to 0-4).")
+        "are creates *sent after* the revoke was sent that still committed before it: allowed "
+        "by the commit-order property, but their size is the starvation bug listed at the end. "
+        "The deterministic check of that bug is the queue-jump test: a create sent while "
+        "revoke_device / delete_account waits for the device row must queue behind it.")
     add("")
     add("## 3. Tenant isolation and definer hardening: attacks")
     add("")

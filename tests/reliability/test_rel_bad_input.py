@@ -413,10 +413,6 @@ def test_input_that_fails_the_cast_reaches_the_client_as_invalid_input(
     assert problems == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG zkeb_db/errors.py (or api.md): JSON nested deeper than PostgreSQL's stack allows "
-    "fails the caller's jsonb cast with 54001 statement_too_complex, not a 22xxx code; "
-    "wrap_errors passes it through as a raw psycopg error instead of InvalidInput"))
 @pytest.mark.parametrize("function", ["register_user", "sync_push"])
 def test_too_deeply_nested_json_reaches_the_client_as_invalid_input(
         bad_db: dict[str, Any], function: str) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,14 +183,24 @@ def test_quota_race_exactly_n_of_52_writers_succeed(pdb: Any, request: pytest.Fi
 
 def test_negative_control_quota_race_catches_a_lost_update(pdb: Any) -> None:
     su = pdb.connect("super")
-    # Read-then-write: the new usage comes from a snapshot read before the row lock.
-    with planted(su, CREATE, {
-        "SET storage_used_bytes = u.storage_used_bytes + _size":
-            "SET storage_used_bytes = (SELECT x.storage_used_bytes FROM zkeb.users AS x, "
-            "pg_catalog.pg_sleep(0.02) WHERE x.user_id = _uid) + _size",
-    }):
+    # Read-then-write: usage read without the row lock, written back as read + size.
+    with planted(su, CREATE, [
+        {   # the account row locked FOR UPDATE, then one UPDATE with the audit head
+            "FROM zkeb.users AS u WHERE u.user_id = _uid FOR UPDATE;":
+                "FROM zkeb.users AS u WHERE u.user_id = _uid; "
+                "PERFORM pg_catalog.pg_sleep(0.02);",
+            "SET storage_used_bytes = u.storage_used_bytes + _size":
+                "SET storage_used_bytes = _used + _size",
+        },
+        {   # one conditional UPDATE
+            "UPDATE zkeb.users AS u SET storage_used_bytes = u.storage_used_bytes + _size":
+                "SELECT x.storage_used_bytes INTO _used FROM zkeb.users AS x "
+                "WHERE x.user_id = _uid; PERFORM pg_catalog.pg_sleep(0.02); "
+                "UPDATE zkeb.users AS u SET storage_used_bytes = _used + _size",
+        },
+    ]):
         findings = quota_race(pdb, "quota-bug", writers=WRITERS, fits=20, size=1000)
-    FIGURES.control("concurrency: create_backup charges usage read before the row lock "
+    FIGURES.control("concurrency: create_backup reads usage, then writes usage + size "
                     "(lost update)", bool(findings), "; ".join(findings) or "no finding")
     assert findings
 
@@ -387,67 +398,71 @@ def test_no_create_commits_after_revoke_device(pdb: Any, request: pytest.Fixture
         assert revoke_race(pdb, f"revoke{r}", writers=8, revoke_after=20).findings == []
 
 
-def overtaking_race(db: Any, label: str, action: str, *, writers: int = 8,
-                    start_after: int = 20, per_writer: int = 40) -> int:
-    """Writers upload from one device without pause; after ``start_after`` acknowledged
-    creates, ``revoke_device`` or ``delete_account`` is sent. Returns how many creates sent
-    after it was sent still committed before it (a count, not a timing)."""
-    tenant, _, _ = setup_tenant(db, label)
-    assert tenant.device_id is not None
-    actor = Session(Client(db.connect("app")), tenant.token)
-    conns = connections(db, writers)
-    clock = Clock()
-    acked = threading.Semaphore(0)
-    sent_at = [0]
-    done_at = [0]
-    overtook = [0]
-    lock = threading.Lock()
+def wait_until_waiting(su: psycopg.Connection[Any], pid: int, timeout: float = 30.0) -> None:
+    """Poll until backend ``pid`` waits on a lock (readiness, not a timed assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = su.execute("SELECT wait_event_type FROM pg_catalog.pg_stat_activity "
+                         "WHERE pid = %s", [pid]).fetchone()
+        if row is not None and row[0] == "Lock":
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"backend {pid} never waited on a lock")
 
-    def writer(k: int) -> Any:
-        def run() -> None:
-            session = Session(Client(conns[k]), tenant.token)
-            for _ in range(per_writer):
-                sent = clock.tick()
-                got = outcome(session.create_backup, **tenant.backup_args(size=16))
-                if got.ok:
-                    acked.release()
-                    if sent_at[0] and sent > sent_at[0]:
-                        with lock:
-                            overtook[0] += 1
-                if done_at[0]:
-                    return
-        return run
+
+def queue_jump(db: Any, label: str, action: str) -> Outcome:
+    """A create holds the device (its transaction left open); ``action`` (revoke_device or
+    delete_account) is sent and waits for it; then a second create is sent and waits too.
+    The first create commits. With fair row locks the second create queues behind the
+    action and is refused; if it can take the device lock past the waiting action it
+    commits first. Returns the second create's outcome. No timing is asserted: the steps
+    are ordered by polling pg_stat_activity until each call is blocked."""
+    tenant, su, _ = setup_tenant(db, label)
+    assert tenant.device_id is not None
+    first, actor, second = (db.connect("app") for _ in range(3))
+    first.execute("BEGIN")
+    Session(Client(first), tenant.token).create_backup(**tenant.backup_args(size=16))
+    results: dict[str, Outcome] = {}
 
     def act() -> None:
-        for _ in range(start_after):
-            acked.acquire(timeout=60)
-        sent_at[0] = clock.tick()
-        if action == "revoke_device":
-            actor.revoke_device(tenant.device_id)
-        else:
-            actor.delete_account()
-        done_at[0] = clock.tick()
+        s = Session(Client(actor), tenant.token)
+        results["action"] = outcome(
+            s.revoke_device if action == "revoke_device" else s.delete_account,
+            *([tenant.device_id] if action == "revoke_device" else []))
 
-    run_threads([*(writer(k) for k in range(writers)), act])
-    FIGURES.add("fairness", f"{action}_races")
-    FIGURES.maximum("fairness", f"{action}_max_creates_that_overtook_it", overtook[0])
-    close_all(conns)
-    return overtook[0]
+    def create() -> None:
+        results["second"] = outcome(Session(Client(second), tenant.token).create_backup,
+                                    **tenant.backup_args(size=16))
+
+    t_act = threading.Thread(target=act, daemon=True)
+    t_act.start()
+    wait_until_waiting(su, actor.info.backend_pid)
+    t_create = threading.Thread(target=create, daemon=True)
+    t_create.start()
+    wait_until_waiting(su, second.info.backend_pid)
+    first.execute("COMMIT")
+    for t in (t_act, t_create):
+        t.join(60)
+        assert not t.is_alive()
+    assert results["action"].ok, results["action"]
+    FIGURES.add("fairness", f"{action}_queue_jump_races")
+    FIGURES.add("fairness", f"{action}_creates_that_jumped_the_queue",
+                int(results["second"].ok))
+    return results["second"]
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "BUG create_backup: it locks the device row FOR SHARE, and new share lockers keep joining "
-    "while an UPDATE/FOR UPDATE waits, so a stream of uploads from one device starves "
-    "revoke_device and delete_account (measured: thousands of later creates overtake them); "
-    "fix: FOR NO KEY UPDATE instead of FOR SHARE in deploy/function_api_create_backup.sql"))
+    "BUG create_backup: it locks the device row FOR SHARE, and a new share locker does not "
+    "queue behind a waiting UPDATE/FOR UPDATE, so uploads from a device keep committing "
+    "ahead of a waiting revoke_device or delete_account (a steady stream starves them: "
+    "hundreds of later creates overtook them in the races above); fix: FOR NO KEY UPDATE "
+    "instead of FOR SHARE in deploy/function_api_create_backup.sql"))
 @pytest.mark.parametrize("action", ["revoke_device", "delete_account"])
-def test_revocation_and_erasure_are_not_starved_by_uploads(pdb: Any, action: str) -> None:
-    """Once the call is sent, only creates already in flight may commit before it: with fair
-    (queued) row locks that is at most a few per writer. A logical bound, not a timing."""
-    writers = 8
-    overtook = overtaking_race(pdb, f"fair-{action}", action, writers=writers)
-    assert overtook <= 3 * writers, (
-        f"{overtook} creates sent after {action} was sent committed before it")
+def test_revocation_and_erasure_are_not_overtaken_by_later_uploads(pdb: Any,
+                                                                   action: str) -> None:
+    second = queue_jump(pdb, f"queue-{action}", action)
+    assert not second.ok, (
+        f"a create sent while {action} was waiting committed before it: {second}")
 
 
 def test_negative_control_revoke_race_catches_an_unlocked_device_check(pdb: Any) -> None:
