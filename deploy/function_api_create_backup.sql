@@ -3,7 +3,6 @@
 -- requires: function_private_begin_session
 -- requires: policy_sessions
 -- requires: policy_users
--- requires: function_private_audit
 -- requires: function_private_audit_append
 -- requires: policy_audit_logs
 -- requires: function_private_settings
@@ -98,12 +97,15 @@ BEGIN
       FROM zkeb.encrypted_backups AS b
      WHERE b.user_id = _uid AND b.backup_id = create_backup.backup_id;
     IF NOT FOUND THEN
-        -- FOR SHARE: a concurrent revoke_device waits for this create, or
-        -- this create waits for the revocation and sees it.
+        -- FOR NO KEY UPDATE, not FOR SHARE: a concurrent revoke_device (or
+        -- delete_account) waits for this create, or this create waits for the
+        -- revocation and sees it; and a waiting revocation is queued ahead of
+        -- later creates (new share lockers would overtake it and could starve
+        -- it). Creates of one account already queue on the account row.
         SELECT d.key_algorithm, d.revoked_at INTO _alg, _revoked
           FROM zkeb.devices AS d
          WHERE d.user_id = _uid AND d.device_id = create_backup.device_id
-           FOR SHARE;
+           FOR NO KEY UPDATE;
         IF NOT FOUND THEN
             RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such device';
         END IF;

@@ -44,11 +44,15 @@ BEGIN
             _hashes := _hashes || zkeb_private.audit_user_hash(_uid);
         END IF;
     END IF;
-    _uid := zkeb_private.lookup_user_id();
-    IF _uid IS NOT NULL THEN
-        _hashes := _hashes || zkeb_private.audit_user_hash(_uid);
+    -- The other contexts are empty in a session call: look at the setting
+    -- before paying for the helper.
+    IF pg_catalog.current_setting('zkeb.lookup_user_id', true) <> '' THEN
+        _uid := zkeb_private.lookup_user_id();
+        IF _uid IS NOT NULL THEN
+            _hashes := _hashes || zkeb_private.audit_user_hash(_uid);
+        END IF;
     END IF;
-    IF zkeb_private.maintenance_active() THEN
+    IF pg_catalog.current_setting('zkeb.maintenance', true) <> '' AND zkeb_private.maintenance_active() THEN
         _hashes := _hashes || zkeb_private.audit_user_hash(NULL);
     END IF;
     RETURN _hashes;

@@ -82,6 +82,9 @@ DECLARE
     _inserted boolean := false;
     _used bigint;
     _quota bigint;
+    _prev_id bigint;
+    _prev bytea;
+    _hash bytea;
 BEGIN
     _uid := zkeb_private.begin_session(create_backup.session_token);
     IF create_backup.backup_id IS NULL THEN
@@ -109,7 +112,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'ZK422', MESSAGE = 'expires_at must be in the future';
     END IF;
     _size := pg_catalog.octet_length(create_backup.ciphertext);
-    _max := (zkeb_private.settings()).max_backup_bytes;
+    SELECT s.max_backup_bytes INTO _max FROM zkeb_private.settings AS s WHERE s.id;
     IF _size > _max THEN
         RAISE EXCEPTION USING ERRCODE = 'ZK413', MESSAGE = 'backup is too large',
             DETAIL = pg_catalog.format('ciphertext is %s bytes, at most %s are accepted', _size, _max);
@@ -129,12 +132,15 @@ BEGIN
       FROM zkeb.encrypted_backups AS b
      WHERE b.user_id = _uid AND b.backup_id = create_backup.backup_id;
     IF NOT FOUND THEN
-        -- FOR SHARE: a concurrent revoke_device waits for this create, or
-        -- this create waits for the revocation and sees it.
+        -- FOR NO KEY UPDATE, not FOR SHARE: a concurrent revoke_device (or
+        -- delete_account) waits for this create, or this create waits for the
+        -- revocation and sees it; and a waiting revocation is queued ahead of
+        -- later creates (new share lockers would overtake it and could starve
+        -- it). Creates of one account already queue on the account row.
         SELECT d.key_algorithm, d.revoked_at INTO _alg, _revoked
           FROM zkeb.devices AS d
          WHERE d.user_id = _uid AND d.device_id = create_backup.device_id
-           FOR SHARE;
+           FOR NO KEY UPDATE;
         IF NOT FOUND THEN
             RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such device';
         END IF;
@@ -188,21 +194,34 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Check and charge the quota in one statement (used + size <= quota,
-    -- written so that it cannot overflow).
+    -- Lock the account row (quota and audit chain head), then charge the
+    -- quota and move the head in one UPDATE, so the row is written once
+    -- (zkeb_private.audit would write it a second time). The UPDATE still
+    -- carries the quota condition (used + size <= quota, written so that it
+    -- cannot overflow); under the lock it only confirms the check before it.
+    SELECT u.storage_used_bytes, u.storage_quota_bytes, u.audit_event_id, u.audit_head
+      INTO _used, _quota, _prev_id, _prev
+      FROM zkeb.users AS u
+     WHERE u.user_id = _uid
+       FOR UPDATE;
+    IF NOT FOUND OR _quota - _used < _size THEN
+        RAISE EXCEPTION USING ERRCODE = 'ZK413', MESSAGE = 'storage quota exceeded',
+            DETAIL = pg_catalog.format('backup is %s bytes; %s of %s bytes are used', _size, _used, _quota);
+    END IF;
+    _hash := zkeb_private.audit_append(_uid, 'backup_create', true,
+        pg_catalog.jsonb_build_object('backup_id', create_backup.backup_id, 'size_bytes', _size),
+        _prev_id, _prev);
     UPDATE zkeb.users AS u
-       SET storage_used_bytes = u.storage_used_bytes + _size
+       SET storage_used_bytes = u.storage_used_bytes + _size,
+           audit_event_id = COALESCE(_prev_id, 0) + 1,
+           audit_head = _hash
      WHERE u.user_id = _uid
        AND u.storage_quota_bytes - u.storage_used_bytes >= _size
     RETURNING u.storage_used_bytes INTO _used;
     IF NOT FOUND THEN
-        SELECT u.storage_used_bytes, u.storage_quota_bytes INTO _used, _quota
-          FROM zkeb.users AS u WHERE u.user_id = _uid;
         RAISE EXCEPTION USING ERRCODE = 'ZK413', MESSAGE = 'storage quota exceeded',
             DETAIL = pg_catalog.format('backup is %s bytes; %s of %s bytes are used', _size, _used, _quota);
     END IF;
-    PERFORM zkeb_private.audit(_uid, 'backup_create', true,
-        pg_catalog.jsonb_build_object('backup_id', create_backup.backup_id, 'size_bytes', _size));
     created_at := _created;
     storage_used_bytes := _used;
     replayed := false;
@@ -276,6 +295,11 @@ BEGIN
                'recovery_shares', (SELECT pg_catalog.count(*) FROM del_shares),
                'sync_metadata', (SELECT pg_catalog.count(*) FROM del_sync))
       INTO _erased;
+    -- The session is gone with the account: forget the one begin_session
+    -- validated, so any later statement in this transaction finds none.
+    PERFORM pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true);
     erasure_receipt := pg_catalog.jsonb_build_object(
         'user_hash', pg_catalog.encode(zkeb_private.audit_user_hash(_uid), 'hex'),
         'erased_at', pg_catalog.now(),
@@ -365,7 +389,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such backup';
     END IF;
-    IF (zkeb_private.settings()).audit_downloads THEN
+    IF (SELECT s.audit_downloads FROM zkeb_private.settings AS s WHERE s.id) THEN
         PERFORM zkeb_private.audit(_uid, 'backup_download', true,
             pg_catalog.jsonb_build_object('backup_id', get_backup.backup_id));
     END IF;
@@ -711,6 +735,12 @@ BEGIN
      WHERE s.user_id = _uid
        AND s.token_hash = pg_catalog.sha256(logout.session_token)
        AND s.revoked_at IS NULL;
+    -- The session ends here: forget the one begin_session validated, so any
+    -- later statement in this transaction falls back to the full check (and
+    -- finds the session revoked).
+    PERFORM pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true);
 END
 $$;
 
@@ -998,6 +1028,12 @@ BEGIN
      WHERE s.user_id = _uid
        AND s.device_id = revoke_device.device_id
        AND s.revoked_at IS NULL;
+    -- Forget the session begin_session validated: when it was bound to this
+    -- device it has just ended, and any later statement in this transaction
+    -- must find that out with the full check.
+    PERFORM pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true);
 END
 $$;
 
@@ -1771,11 +1807,8 @@ CREATE FUNCTION zkeb_private.audit(user_id uuid, action text, success boolean, m
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    _uh bytea := zkeb_private.audit_user_hash(audit.user_id);
     _prev_id bigint;
     _prev bytea;
-    _now timestamptz;
-    _meta jsonb := COALESCE(audit.metadata, '{}'::jsonb);
     _hash bytea;
 BEGIN
     IF audit.action = 'audit_retention_anchor' THEN
@@ -1786,31 +1819,23 @@ BEGIN
         PERFORM pg_catalog.pg_advisory_xact_lock(7547406301);
         SELECT l.event_id, l.row_hash INTO _prev_id, _prev
           FROM zkeb.audit_logs AS l
-         WHERE l.user_hash = _uh
+         WHERE l.user_hash = zkeb_private.audit_user_hash(NULL)
          ORDER BY l.event_id DESC
          LIMIT 1;
-    ELSE
-        SELECT u.audit_event_id, u.audit_head INTO _prev_id, _prev
-          FROM zkeb.users AS u
-         WHERE u.user_id = audit.user_id
-           FOR UPDATE;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such account';
-        END IF;
+        PERFORM zkeb_private.audit_append(NULL, audit.action, audit.success, audit.metadata, _prev_id, _prev);
+        RETURN;
     END IF;
-    -- Read the clock only once the head is locked, so created_at never goes
-    -- backwards along a chain (retention cuts chains by age).
-    _now := pg_catalog.clock_timestamp();
-    _prev_id := COALESCE(_prev_id, 0);
-    _prev := COALESCE(_prev, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'));
-    _hash := zkeb_private.audit_row_hash(_prev, _uh, _prev_id + 1, audit.action, audit.success, _now, _meta);
-    INSERT INTO zkeb.audit_logs (user_hash, event_id, action, success, metadata, created_at, prev_hash, row_hash)
-    VALUES (_uh, _prev_id + 1, audit.action, audit.success, _meta, _now, _prev, _hash);
-    IF audit.user_id IS NOT NULL THEN
-        UPDATE zkeb.users AS u
-           SET audit_event_id = _prev_id + 1, audit_head = _hash
-         WHERE u.user_id = audit.user_id;
+    SELECT u.audit_event_id, u.audit_head INTO _prev_id, _prev
+      FROM zkeb.users AS u
+     WHERE u.user_id = audit.user_id
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'ZK404', MESSAGE = 'no such account';
     END IF;
+    _hash := zkeb_private.audit_append(audit.user_id, audit.action, audit.success, audit.metadata, _prev_id, _prev);
+    UPDATE zkeb.users AS u
+       SET audit_event_id = COALESCE(_prev_id, 0) + 1, audit_head = _hash
+     WHERE u.user_id = audit.user_id;
 END
 $$;
 
@@ -1821,6 +1846,71 @@ ALTER FUNCTION zkeb_private.audit(user_id uuid, action text, success boolean, me
 --
 
 COMMENT ON FUNCTION zkeb_private.audit(user_id uuid, action text, success boolean, metadata jsonb) IS 'Append one event to the audit chain of user_id (NULL: the system chain), computing its position and hash. Errors: ZK404 no such account; ZK422 action reserved for retention.';
+
+--
+-- Name: audit_append(uuid, text, boolean, jsonb, bigint, bytea); Type: FUNCTION; Schema: zkeb_private; Owner: zkeb_owner
+--
+
+CREATE FUNCTION zkeb_private.audit_append(user_id uuid, action text, success boolean, metadata jsonb, prev_event_id bigint, prev_hash bytea) RETURNS bytea
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    _hex text := pg_catalog.current_setting('zkeb.session_token', true);
+    _cached text;
+    _uh bytea;
+    _id bigint := COALESCE(audit_append.prev_event_id, 0) + 1;
+    _prev bytea := COALESCE(audit_append.prev_hash, pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'));
+    _meta jsonb := COALESCE(audit_append.metadata, '{}'::jsonb);
+    _now timestamptz;
+    _hash bytea;
+BEGIN
+    IF audit_append.action = 'audit_retention_anchor' THEN
+        RAISE EXCEPTION USING ERRCODE = 'ZK422',
+            MESSAGE = 'audit_retention_anchor events are written by purge_audit_logs only';
+    END IF;
+    IF audit_append.user_id IS NOT NULL
+       AND pg_catalog.length(_hex) = 96
+       AND _hex = pg_catalog.current_setting('zkeb.session_checked', true)
+       AND audit_append.user_id::text = pg_catalog.current_setting('zkeb.session_user_id', true) THEN
+        _cached := pg_catalog.current_setting('zkeb.session_audit_hash', true);
+        IF pg_catalog.length(_cached) = 64 THEN
+            _uh := pg_catalog.decode(_cached, 'hex');
+        ELSE
+            _uh := zkeb_private.audit_user_hash(audit_append.user_id);
+            PERFORM pg_catalog.set_config('zkeb.session_audit_hash', pg_catalog.encode(_uh, 'hex'), true);
+        END IF;
+    ELSE
+        _uh := zkeb_private.audit_user_hash(audit_append.user_id);
+    END IF;
+    -- Read the clock only now that the head is locked, so created_at never
+    -- goes backwards along a chain (retention cuts chains by age).
+    _now := pg_catalog.clock_timestamp();
+    _hash := pg_catalog.sha256(
+        _prev
+        || pg_catalog.convert_to(
+               pg_catalog.concat_ws('|',
+                   'zkeb-audit-v1',
+                   pg_catalog.encode(_uh, 'hex'),
+                   _id::text,
+                   audit_append.action,
+                   CASE WHEN audit_append.success THEN 't' ELSE 'f' END,
+                   (EXTRACT(EPOCH FROM _now) * 1000000)::numeric(20, 0)::text,
+                   _meta::text),
+               'UTF8'));
+    INSERT INTO zkeb.audit_logs (user_hash, event_id, action, success, metadata, created_at, prev_hash, row_hash)
+    VALUES (_uh, _id, audit_append.action, audit_append.success, _meta, _now, _prev, _hash);
+    RETURN _hash;
+END
+$$;
+
+ALTER FUNCTION zkeb_private.audit_append(user_id uuid, action text, success boolean, metadata jsonb, prev_event_id bigint, prev_hash bytea) OWNER TO zkeb_owner;
+
+--
+-- Name: FUNCTION audit_append(user_id uuid, action text, success boolean, metadata jsonb, prev_event_id bigint, prev_hash bytea); Type: COMMENT; Schema: zkeb_private; Owner: zkeb_owner
+--
+
+COMMENT ON FUNCTION zkeb_private.audit_append(user_id uuid, action text, success boolean, metadata jsonb, prev_event_id bigint, prev_hash bytea) IS 'Insert one audit event on the chain of user_id (NULL: the system chain) after the head (prev_event_id, prev_hash; NULL for an empty chain) that the caller holds locked, and return its row hash; the caller moves the head. Errors: ZK422 action reserved for retention.';
 
 --
 -- Name: audit_chain_problems(jsonb, boolean); Type: FUNCTION; Schema: zkeb_private; Owner: zkeb_owner
@@ -1985,16 +2075,44 @@ COMMENT ON FUNCTION zkeb_private.audit_chain_problems(checkpoint jsonb, with_hea
 --
 
 CREATE FUNCTION zkeb_private.audit_context_hashes() RETURNS bytea[]
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT pg_catalog.array_remove(ARRAY[
-        CASE WHEN zkeb_private.current_user_id() IS NOT NULL
-             THEN zkeb_private.audit_user_hash(zkeb_private.current_user_id()) END,
-        CASE WHEN zkeb_private.lookup_user_id() IS NOT NULL
-             THEN zkeb_private.audit_user_hash(zkeb_private.lookup_user_id()) END,
-        CASE WHEN zkeb_private.maintenance_active() THEN zkeb_private.audit_user_hash(NULL) END
-    ], NULL)
+DECLARE
+    _hex text := pg_catalog.current_setting('zkeb.session_token', true);
+    _cached text;
+    _uid uuid;
+    _hashes bytea[] := '{}';
+BEGIN
+    IF pg_catalog.length(_hex) = 96 AND _hex = pg_catalog.current_setting('zkeb.session_checked', true) THEN
+        _cached := pg_catalog.current_setting('zkeb.session_audit_hash', true);
+        IF pg_catalog.length(_cached) = 64 THEN
+            _hashes := _hashes || pg_catalog.decode(_cached, 'hex');
+        ELSE
+            _uid := NULLIF(pg_catalog.current_setting('zkeb.session_user_id', true), '')::uuid;
+            IF _uid IS NOT NULL THEN
+                _hashes := _hashes || zkeb_private.audit_user_hash(_uid);
+            END IF;
+        END IF;
+    ELSE
+        _uid := zkeb_private.current_user_id();
+        IF _uid IS NOT NULL THEN
+            _hashes := _hashes || zkeb_private.audit_user_hash(_uid);
+        END IF;
+    END IF;
+    -- The other contexts are empty in a session call: look at the setting
+    -- before paying for the helper.
+    IF pg_catalog.current_setting('zkeb.lookup_user_id', true) <> '' THEN
+        _uid := zkeb_private.lookup_user_id();
+        IF _uid IS NOT NULL THEN
+            _hashes := _hashes || zkeb_private.audit_user_hash(_uid);
+        END IF;
+    END IF;
+    IF pg_catalog.current_setting('zkeb.maintenance', true) <> '' AND zkeb_private.maintenance_active() THEN
+        _hashes := _hashes || zkeb_private.audit_user_hash(NULL);
+    END IF;
+    RETURN _hashes;
+END
 $$;
 
 ALTER FUNCTION zkeb_private.audit_context_hashes() OWNER TO zkeb_owner;
@@ -2037,12 +2155,14 @@ COMMENT ON FUNCTION zkeb_private.audit_logs_append_only() IS 'Trigger function t
 --
 
 CREATE FUNCTION zkeb_private.audit_reader_active() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT pg_catalog.current_setting('zkeb.audit_reader', true) IS NOT DISTINCT FROM 'on'
+BEGIN
+    RETURN pg_catalog.current_setting('zkeb.audit_reader', true) IS NOT DISTINCT FROM 'on'
        AND (pg_catalog.pg_has_role(session_user, 'zkeb_auditor', 'MEMBER')
-            OR pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER'))
+            OR pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER'));
+END
 $$;
 
 ALTER FUNCTION zkeb_private.audit_reader_active() OWNER TO zkeb_owner;
@@ -2088,18 +2208,24 @@ COMMENT ON FUNCTION zkeb_private.audit_row_hash(prev_hash bytea, user_hash bytea
 --
 
 CREATE FUNCTION zkeb_private.audit_user_hash(user_id uuid) RETURNS bytea
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT zkeb_private.hmac_sha256(
-               s.audit_pepper,
-               CASE WHEN audit_user_hash.user_id IS NULL
-                    THEN pg_catalog.convert_to('zkeb-audit-system-chain', 'UTF8')
-                    ELSE pg_catalog.convert_to('zkeb-audit-user:', 'UTF8')
-                         || pg_catalog.uuid_send(audit_user_hash.user_id)
-               END)
+DECLARE
+    _hash bytea;
+BEGIN
+    SELECT pg_catalog.sha256(s.audit_pepper_opad || pg_catalog.sha256(
+               s.audit_pepper_ipad
+               || CASE WHEN audit_user_hash.user_id IS NULL
+                       THEN pg_catalog.convert_to('zkeb-audit-system-chain', 'UTF8')
+                       ELSE pg_catalog.convert_to('zkeb-audit-user:', 'UTF8')
+                            || pg_catalog.uuid_send(audit_user_hash.user_id)
+                  END))
+      INTO _hash
       FROM zkeb_private.settings AS s
-     WHERE s.id
+     WHERE s.id;
+    RETURN _hash;
+END
 $$;
 
 ALTER FUNCTION zkeb_private.audit_user_hash(user_id uuid) OWNER TO zkeb_owner;
@@ -2119,10 +2245,13 @@ CREATE FUNCTION zkeb_private.begin_audit_read() RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM pg_catalog.set_config('zkeb.session_token', '', true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_username_hash', '', true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_user_id', '', true);
-    PERFORM pg_catalog.set_config('zkeb.maintenance', '', true);
+    PERFORM pg_catalog.set_config('zkeb.session_token', '', true),
+            pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true),
+            pg_catalog.set_config('zkeb.lookup_username_hash', '', true),
+            pg_catalog.set_config('zkeb.lookup_user_id', '', true),
+            pg_catalog.set_config('zkeb.maintenance', '', true);
     IF NOT (pg_catalog.pg_has_role(session_user, 'zkeb_auditor', 'MEMBER')
             OR pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER')) THEN
         PERFORM pg_catalog.set_config('zkeb.audit_reader', '', true);
@@ -2149,13 +2278,16 @@ CREATE FUNCTION zkeb_private.begin_lookup(username_hash bytea, user_id uuid) RET
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM pg_catalog.set_config('zkeb.session_token', '', true);
-    PERFORM pg_catalog.set_config('zkeb.maintenance', '', true);
-    PERFORM pg_catalog.set_config('zkeb.audit_reader', '', true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_username_hash',
-        COALESCE(pg_catalog.encode(begin_lookup.username_hash, 'hex'), ''), true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_user_id',
-        COALESCE(begin_lookup.user_id::text, ''), true);
+    PERFORM pg_catalog.set_config('zkeb.session_token', '', true),
+            pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true),
+            pg_catalog.set_config('zkeb.maintenance', '', true),
+            pg_catalog.set_config('zkeb.audit_reader', '', true),
+            pg_catalog.set_config('zkeb.lookup_username_hash',
+                COALESCE(pg_catalog.encode(begin_lookup.username_hash, 'hex'), ''), true),
+            pg_catalog.set_config('zkeb.lookup_user_id',
+                COALESCE(begin_lookup.user_id::text, ''), true);
 END
 $$;
 
@@ -2176,10 +2308,13 @@ CREATE FUNCTION zkeb_private.begin_maintenance() RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM pg_catalog.set_config('zkeb.session_token', '', true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_username_hash', '', true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_user_id', '', true);
-    PERFORM pg_catalog.set_config('zkeb.audit_reader', '', true);
+    PERFORM pg_catalog.set_config('zkeb.session_token', '', true),
+            pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true),
+            pg_catalog.set_config('zkeb.lookup_username_hash', '', true),
+            pg_catalog.set_config('zkeb.lookup_user_id', '', true),
+            pg_catalog.set_config('zkeb.audit_reader', '', true);
     IF NOT pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER') THEN
         PERFORM pg_catalog.set_config('zkeb.maintenance', '', true);
         RAISE EXCEPTION USING ERRCODE = 'ZK403', MESSAGE = 'maintenance needs a member of zkeb_maintainer';
@@ -2205,22 +2340,28 @@ CREATE FUNCTION zkeb_private.begin_session(session_token bytea) RETURNS uuid
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    _hex text := CASE WHEN octet_length(session_token) = 48
+                      THEN pg_catalog.encode(session_token, 'hex') ELSE '' END;
     _uid uuid;
     _status text;
 BEGIN
-    PERFORM pg_catalog.set_config('zkeb.lookup_username_hash', '', true);
-    PERFORM pg_catalog.set_config('zkeb.lookup_user_id', '', true);
-    PERFORM pg_catalog.set_config('zkeb.maintenance', '', true);
-    PERFORM pg_catalog.set_config('zkeb.audit_reader', '', true);
-    IF session_token IS NULL OR octet_length(session_token) <> 48 THEN
-        PERFORM pg_catalog.set_config('zkeb.session_token', '', true);
+    PERFORM pg_catalog.set_config('zkeb.session_checked', '', true),
+            pg_catalog.set_config('zkeb.session_user_id', '', true),
+            pg_catalog.set_config('zkeb.session_audit_hash', '', true),
+            pg_catalog.set_config('zkeb.lookup_username_hash', '', true),
+            pg_catalog.set_config('zkeb.lookup_user_id', '', true),
+            pg_catalog.set_config('zkeb.maintenance', '', true),
+            pg_catalog.set_config('zkeb.audit_reader', '', true),
+            pg_catalog.set_config('zkeb.session_token', _hex, true);
+    IF _hex = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'ZK401', MESSAGE = 'no valid session';
     END IF;
-    PERFORM pg_catalog.set_config('zkeb.session_token', pg_catalog.encode(session_token, 'hex'), true);
     _uid := zkeb_private.current_user_id();
     IF _uid IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'ZK401', MESSAGE = 'no valid session';
     END IF;
+    PERFORM pg_catalog.set_config('zkeb.session_user_id', _uid::text, true),
+            pg_catalog.set_config('zkeb.session_checked', _hex, true);
     SELECT u.account_status INTO _status FROM zkeb.users AS u WHERE u.user_id = _uid;
     IF _status IS DISTINCT FROM 'active' THEN
         RAISE EXCEPTION USING ERRCODE = 'ZK403', MESSAGE = 'account is suspended';
@@ -2244,16 +2385,18 @@ COMMENT ON FUNCTION zkeb_private.begin_session(session_token bytea) IS 'Make ses
 CREATE FUNCTION zkeb_private.claimed_user_id() RETURNS uuid
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     _hex text := pg_catalog.current_setting('zkeb.session_token', true);
 BEGIN
-    IF _hex IS NULL OR _hex !~ '^[0-9a-f]{96}$' THEN
-        RETURN NULL;
-    END IF;
-    RETURN pg_catalog.substr(_hex, 1, 32)::uuid;
+    -- 96 lower-case hex digits (what begin_session writes), else NULL. A
+    -- length test and ltrim() instead of a regular expression: this runs in
+    -- the sessions policy, and the regex cost more than the rest together.
+    RETURN CASE WHEN pg_catalog.length(_hex) = 96
+                     AND pg_catalog.ltrim(_hex, '0123456789abcdef') = ''
+                THEN pg_catalog.substr(_hex, 1, 32)::uuid END;
 END
-$_$;
+$$;
 
 ALTER FUNCTION zkeb_private.claimed_user_id() OWNER TO zkeb_owner;
 
@@ -2270,13 +2413,20 @@ COMMENT ON FUNCTION zkeb_private.claimed_user_id() IS 'User id claimed by the se
 CREATE FUNCTION zkeb_private.current_user_id() RETURNS uuid
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     _hex text := pg_catalog.current_setting('zkeb.session_token', true);
     _claimed uuid;
     _uid uuid;
 BEGIN
-    IF _hex IS NULL OR _hex !~ '^[0-9a-f]{96}$' THEN
+    IF _hex IS NULL OR pg_catalog.length(_hex) <> 96 THEN
+        RETURN NULL;
+    END IF;
+    IF _hex = pg_catalog.current_setting('zkeb.session_checked', true) THEN
+        RETURN NULLIF(pg_catalog.current_setting('zkeb.session_user_id', true), '')::uuid;
+    END IF;
+    -- Lower-case hex only (what begin_session writes); no regex, see claimed_user_id.
+    IF pg_catalog.ltrim(_hex, '0123456789abcdef') <> '' THEN
         RETURN NULL;
     END IF;
     _claimed := pg_catalog.substr(_hex, 1, 32)::uuid;
@@ -2288,7 +2438,7 @@ BEGIN
        AND s.expires_at > pg_catalog.now();
     RETURN _uid;
 END
-$_$;
+$$;
 
 ALTER FUNCTION zkeb_private.current_user_id() OWNER TO zkeb_owner;
 
@@ -2296,7 +2446,7 @@ ALTER FUNCTION zkeb_private.current_user_id() OWNER TO zkeb_owner;
 -- Name: FUNCTION current_user_id(); Type: COMMENT; Schema: zkeb_private; Owner: zkeb_owner
 --
 
-COMMENT ON FUNCTION zkeb_private.current_user_id() IS 'User id of the valid session whose token is in the transaction context, or NULL (fails closed).';
+COMMENT ON FUNCTION zkeb_private.current_user_id() IS 'User id of the valid session whose token is in the transaction context, or NULL (fails closed); within an API call, the session begin_session validated for that token.';
 
 --
 -- Name: guard_violations(); Type: FUNCTION; Schema: zkeb_private; Owner: zkeb_owner
@@ -2991,6 +3141,47 @@ ALTER FUNCTION zkeb_private.guard_violations() OWNER TO zkeb_owner;
 COMMENT ON FUNCTION zkeb_private.guard_violations() IS 'The zero-knowledge and tenancy catalog rules: one row (rule, object, detail) per violation, none when sound. Run by zkeb-db check and by this change''s verify script.';
 
 --
+-- Name: hmac_pad(bytea, integer); Type: FUNCTION; Schema: zkeb_private; Owner: zkeb_owner
+--
+
+CREATE FUNCTION zkeb_private.hmac_pad(key bytea, pad integer) RETURNS bytea
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    _hex text;
+    _mask bigint;
+BEGIN
+    IF hmac_pad.pad NOT BETWEEN 0 AND 255 THEN
+        RAISE EXCEPTION USING ERRCODE = 'ZK422', MESSAGE = 'pad must be a byte (0 to 255)';
+    END IF;
+    -- Keys longer than the 64-byte block are hashed first; shorter ones are
+    -- padded with zero bytes.
+    _hex := pg_catalog.rpad(pg_catalog.encode(
+                CASE WHEN pg_catalog.octet_length(hmac_pad.key) > 64
+                     THEN pg_catalog.sha256(hmac_pad.key) ELSE hmac_pad.key END, 'hex'),
+            128, '0');
+    _mask := ('x' || pg_catalog.repeat(pg_catalog.lpad(pg_catalog.to_hex(hmac_pad.pad), 2, '0'), 8))::bit(64)::bigint;
+    RETURN pg_catalog.int8send(('x' || pg_catalog.substr(_hex, 1, 16))::bit(64)::bigint # _mask)
+        || pg_catalog.int8send(('x' || pg_catalog.substr(_hex, 17, 16))::bit(64)::bigint # _mask)
+        || pg_catalog.int8send(('x' || pg_catalog.substr(_hex, 33, 16))::bit(64)::bigint # _mask)
+        || pg_catalog.int8send(('x' || pg_catalog.substr(_hex, 49, 16))::bit(64)::bigint # _mask)
+        || pg_catalog.int8send(('x' || pg_catalog.substr(_hex, 65, 16))::bit(64)::bigint # _mask)
+        || pg_catalog.int8send(('x' || pg_catalog.substr(_hex, 81, 16))::bit(64)::bigint # _mask)
+        || pg_catalog.int8send(('x' || pg_catalog.substr(_hex, 97, 16))::bit(64)::bigint # _mask)
+        || pg_catalog.int8send(('x' || pg_catalog.substr(_hex, 113, 16))::bit(64)::bigint # _mask);
+END
+$$;
+
+ALTER FUNCTION zkeb_private.hmac_pad(key bytea, pad integer) OWNER TO zkeb_owner;
+
+--
+-- Name: FUNCTION hmac_pad(key bytea, pad integer); Type: COMMENT; Schema: zkeb_private; Owner: zkeb_owner
+--
+
+COMMENT ON FUNCTION zkeb_private.hmac_pad(key bytea, pad integer) IS 'HMAC-SHA256 block key (key hashed when longer than 64 bytes, zero-padded to 64) XOR the byte pad repeated: 54 (0x36) gives the inner key, 92 (0x5c) the outer. Errors: ZK422 pad is not a byte.';
+
+--
 -- Name: hmac_sha256(bytea, bytea); Type: FUNCTION; Schema: zkeb_private; Owner: zkeb_owner
 --
 
@@ -2998,22 +3189,10 @@ CREATE FUNCTION zkeb_private.hmac_sha256(key bytea, msg bytea) RETURNS bytea
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    _k bytea := hmac_sha256.key;
-    _ipad bytea;
-    _opad bytea;
 BEGIN
-    IF octet_length(_k) > 64 THEN
-        _k := pg_catalog.sha256(_k);
-    END IF;
-    _k := _k || pg_catalog.decode(pg_catalog.repeat('00', 64 - octet_length(_k)), 'hex');
-    _ipad := _k;
-    _opad := _k;
-    FOR _i IN 0..63 LOOP
-        _ipad := pg_catalog.set_byte(_ipad, _i, pg_catalog.get_byte(_k, _i) # 54);
-        _opad := pg_catalog.set_byte(_opad, _i, pg_catalog.get_byte(_k, _i) # 92);
-    END LOOP;
-    RETURN pg_catalog.sha256(_opad || pg_catalog.sha256(_ipad || hmac_sha256.msg));
+    RETURN pg_catalog.sha256(zkeb_private.hmac_pad(hmac_sha256.key, 92)
+                             || pg_catalog.sha256(zkeb_private.hmac_pad(hmac_sha256.key, 54)
+                                                  || hmac_sha256.msg));
 END
 $$;
 
@@ -3032,16 +3211,16 @@ COMMENT ON FUNCTION zkeb_private.hmac_sha256(key bytea, msg bytea) IS 'HMAC-SHA2
 CREATE FUNCTION zkeb_private.lookup_user_id() RETURNS uuid
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     _txt text := pg_catalog.current_setting('zkeb.lookup_user_id', true);
 BEGIN
-    IF _txt IS NULL OR _txt !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        RETURN NULL;
-    END IF;
-    RETURN _txt::uuid;
+    RETURN CASE WHEN pg_catalog.length(_txt) = 36
+                     AND pg_catalog.translate(_txt, '0123456789abcdef', '0000000000000000')
+                         = '00000000-0000-0000-0000-000000000000'
+                THEN _txt::uuid END;
 END
-$_$;
+$$;
 
 ALTER FUNCTION zkeb_private.lookup_user_id() OWNER TO zkeb_owner;
 
@@ -3058,16 +3237,15 @@ COMMENT ON FUNCTION zkeb_private.lookup_user_id() IS 'User id of the pre-session
 CREATE FUNCTION zkeb_private.lookup_username_hash() RETURNS bytea
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     _hex text := pg_catalog.current_setting('zkeb.lookup_username_hash', true);
 BEGIN
-    IF _hex IS NULL OR _hex !~ '^[0-9a-f]{64}$' THEN
-        RETURN NULL;
-    END IF;
-    RETURN pg_catalog.decode(_hex, 'hex');
+    RETURN CASE WHEN pg_catalog.length(_hex) = 64
+                     AND pg_catalog.ltrim(_hex, '0123456789abcdef') = ''
+                THEN pg_catalog.decode(_hex, 'hex') END;
 END
-$_$;
+$$;
 
 ALTER FUNCTION zkeb_private.lookup_username_hash() OWNER TO zkeb_owner;
 
@@ -3082,11 +3260,13 @@ COMMENT ON FUNCTION zkeb_private.lookup_username_hash() IS 'Username hash of the
 --
 
 CREATE FUNCTION zkeb_private.maintenance_active() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT pg_catalog.current_setting('zkeb.maintenance', true) IS NOT DISTINCT FROM 'on'
-       AND pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER')
+BEGIN
+    RETURN pg_catalog.current_setting('zkeb.maintenance', true) IS NOT DISTINCT FROM 'on'
+       AND pg_catalog.pg_has_role(session_user, 'zkeb_maintainer', 'MEMBER');
+END
 $$;
 
 ALTER FUNCTION zkeb_private.maintenance_active() OWNER TO zkeb_owner;
@@ -3210,7 +3390,11 @@ CREATE TABLE zkeb_private.settings (
     default_kdf_params jsonb DEFAULT '{"alg": "argon2id", "mem_kib": 65536, "iterations": 3, "parallelism": 1}'::jsonb NOT NULL,
     audit_pepper bytea DEFAULT zkeb_private.random_bytes32() NOT NULL,
     prelogin_key bytea DEFAULT zkeb_private.random_bytes32() NOT NULL,
+    audit_pepper_ipad bytea GENERATED ALWAYS AS (zkeb_private.hmac_pad(audit_pepper, 54)) STORED,
+    audit_pepper_opad bytea GENERATED ALWAYS AS (zkeb_private.hmac_pad(audit_pepper, 92)) STORED,
     CONSTRAINT settings_audit_pepper_check CHECK ((octet_length(audit_pepper) = 32)),
+    CONSTRAINT settings_audit_pepper_ipad_check CHECK ((octet_length(audit_pepper_ipad) = 64)),
+    CONSTRAINT settings_audit_pepper_opad_check CHECK ((octet_length(audit_pepper_opad) = 64)),
     CONSTRAINT settings_audit_retention_check CHECK ((audit_retention >= '1 day'::interval)),
     CONSTRAINT settings_default_kdf_params_check CHECK (((jsonb_typeof(default_kdf_params) = 'object'::text) AND (octet_length((default_kdf_params)::text) <= 1024))),
     CONSTRAINT settings_default_quota_bytes_check CHECK ((default_quota_bytes >= 0)),
@@ -3304,6 +3488,18 @@ COMMENT ON COLUMN zkeb_private.settings.audit_pepper IS 'Key of the keyed hash t
 --
 
 COMMENT ON COLUMN zkeb_private.settings.prelogin_key IS 'Key from which prelogin derives deterministic fake salts for unknown users.';
+
+--
+-- Name: COLUMN settings.audit_pepper_ipad; Type: COMMENT; Schema: zkeb_private; Owner: zkeb_owner
+--
+
+COMMENT ON COLUMN zkeb_private.settings.audit_pepper_ipad IS 'HMAC-SHA256 inner block key of audit_pepper (generated: the pepper zero-padded to 64 bytes XOR 0x36).';
+
+--
+-- Name: COLUMN settings.audit_pepper_opad; Type: COMMENT; Schema: zkeb_private; Owner: zkeb_owner
+--
+
+COMMENT ON COLUMN zkeb_private.settings.audit_pepper_opad IS 'HMAC-SHA256 outer block key of audit_pepper (generated: the pepper zero-padded to 64 bytes XOR 0x5c).';
 
 --
 -- Name: settings(); Type: FUNCTION; Schema: zkeb_private; Owner: zkeb_owner
@@ -4954,6 +5150,12 @@ GRANT ALL ON FUNCTION zkeb_maint.verify_audit_chain(checkpoint jsonb) TO zkeb_au
 REVOKE ALL ON FUNCTION zkeb_private.audit(user_id uuid, action text, success boolean, metadata jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION audit_append(user_id uuid, action text, success boolean, metadata jsonb, prev_event_id bigint, prev_hash bytea); Type: ACL; Schema: zkeb_private; Owner: zkeb_owner
+--
+
+REVOKE ALL ON FUNCTION zkeb_private.audit_append(user_id uuid, action text, success boolean, metadata jsonb, prev_event_id bigint, prev_hash bytea) FROM PUBLIC;
+
+--
 -- Name: FUNCTION audit_chain_problems(checkpoint jsonb, with_heads boolean); Type: ACL; Schema: zkeb_private; Owner: zkeb_owner
 --
 
@@ -5030,6 +5232,12 @@ REVOKE ALL ON FUNCTION zkeb_private.current_user_id() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION zkeb_private.guard_violations() FROM PUBLIC;
+
+--
+-- Name: FUNCTION hmac_pad(key bytea, pad integer); Type: ACL; Schema: zkeb_private; Owner: zkeb_owner
+--
+
+REVOKE ALL ON FUNCTION zkeb_private.hmac_pad(key bytea, pad integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION hmac_sha256(key bytea, msg bytea); Type: ACL; Schema: zkeb_private; Owner: zkeb_owner
