@@ -561,3 +561,44 @@ def db(pg_server: str, template_db: TemplateDatabase) -> Iterator[TestDatabase]:
         finally:
             retire_database(pg_server, name)
             _droppers.setdefault(pg_server, _Dropper(pg_server)).submit(name)
+
+
+# --- connections to the per-test clone, one per group role ------------------
+# (shared by tests/api, tests/maint and tests/reliability)
+
+
+@pytest.fixture
+def su(db: Any) -> psycopg.Connection[Any]:
+    """Superuser connection (bypasses RLS): set-up, planted bugs and checks."""
+    conn: psycopg.Connection[Any] = db.connect("super")
+    return conn
+
+
+@pytest.fixture
+def maint(db: Any) -> psycopg.Connection[Any]:
+    """Autocommit connection as a member of zkeb_maintainer."""
+    conn: psycopg.Connection[Any] = db.connect("maint")
+    return conn
+
+
+@pytest.fixture
+def auditor(db: Any) -> psycopg.Connection[Any]:
+    """Autocommit connection as a member of zkeb_auditor."""
+    conn: psycopg.Connection[Any] = db.connect("auditor")
+    return conn
+
+
+@pytest.fixture
+def app_conn(db: Any) -> psycopg.Connection[Any]:
+    """Autocommit connection as the application login role (member of zkeb_app)."""
+    conn: psycopg.Connection[Any] = db.connect("app")
+    return conn
+
+
+@pytest.fixture
+def client(app_conn: psycopg.Connection[Any]) -> Any:
+    """A :class:`zkeb_db.client.Client` over ``app_conn``."""
+    from zkeb_db.client import Client
+
+    return Client(app_conn)
+

@@ -24,23 +24,7 @@ def _storage_invariant(request: pytest.FixtureRequest) -> Iterator[None]:
         assert storage_drift(su) == [], "storage_used_bytes differs from the stored sizes"
 
 
-@pytest.fixture
-def su(db: Any) -> psycopg.Connection[Any]:
-    """Superuser connection (bypasses RLS): for checks and for setting up states."""
-    conn: psycopg.Connection[Any] = db.connect("super")
-    return conn
 
-
-@pytest.fixture
-def app_conn(db: Any) -> psycopg.Connection[Any]:
-    """Autocommit connection as the application login role (member of zkeb_app)."""
-    conn: psycopg.Connection[Any] = db.connect("app")
-    return conn
-
-
-@pytest.fixture
-def client(app_conn: psycopg.Connection[Any]) -> Client:
-    return Client(app_conn)
 
 
 @pytest.fixture

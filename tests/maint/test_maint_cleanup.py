@@ -211,8 +211,8 @@ def test_cleanup_skips_locked_rows_instead_of_waiting(db: Any, su: Conn, maint: 
     assert storage_drift(su) == []
 
 
-def test_maintenance_needs_a_maintainer(su: Conn, auditor: Conn, app: Conn) -> None:
+def test_maintenance_needs_a_maintainer(su: Conn, auditor: Conn, app_conn: Conn) -> None:
     make_account(su)
-    for conn in (auditor, app):
+    for conn in (auditor, app_conn):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM zkeb_maint.cleanup_expired_backups()")

@@ -95,9 +95,9 @@ def test_broken_audit_chain(su: Conn, maint: Conn) -> None:
     assert uh.hex() in found[0][2]
 
 
-def test_check_invariants_is_for_maintainers_only(su: Conn, auditor: Conn, app: Conn) -> None:
+def test_check_invariants_is_for_maintainers_only(su: Conn, auditor: Conn, app_conn: Conn) -> None:
     _healthy(su)
-    for conn in (auditor, app):
+    for conn in (auditor, app_conn):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             invariants(conn)
 

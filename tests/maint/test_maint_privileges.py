@@ -73,7 +73,7 @@ def test_the_maintenance_functions_and_who_may_call_them(su: Conn) -> None:
         assert public == (False,), name
 
 
-def test_the_app_cannot_call_any_maintenance_function(su: Conn, app: Conn) -> None:
+def test_the_app_cannot_call_any_maintenance_function(su: Conn, app_conn: Conn) -> None:
     make_account(su)
     for oid, name, *_ in _functions(su):
         nargs = su.execute("SELECT pronargs FROM pg_catalog.pg_proc WHERE oid = %s",
@@ -81,7 +81,7 @@ def test_the_app_cannot_call_any_maintenance_function(su: Conn, app: Conn) -> No
         assert nargs is not None
         call = f"SELECT * FROM zkeb_maint.{name.split('(')[0]}({', '.join(['NULL'] * nargs[0])})"
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            app.execute(call)
+            app_conn.execute(call)
 
 
 def test_the_auditor_can_only_verify_and_export(su: Conn, auditor: Conn) -> None:

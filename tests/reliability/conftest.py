@@ -16,14 +16,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from privatepg import PrivateCluster, PrivateDb
 from relkit import FIGURES, fast_commits
-
-from zkeb_db.client import Client
 
 
 def figures_path() -> str:
@@ -57,28 +54,8 @@ def _fast_commits(request: pytest.FixtureRequest) -> None:
             fast_commits(conn, db.name)
 
 
-@pytest.fixture
-def su(db: Any) -> psycopg.Connection[Any]:
-    """Superuser connection (bypasses RLS): set-up, planted bugs and checks."""
-    conn: psycopg.Connection[Any] = db.connect("super")
-    return conn
 
 
-@pytest.fixture
-def maint(db: Any) -> psycopg.Connection[Any]:
-    conn: psycopg.Connection[Any] = db.connect("maint")
-    return conn
-
-
-@pytest.fixture
-def app_conn(db: Any) -> psycopg.Connection[Any]:
-    conn: psycopg.Connection[Any] = db.connect("app")
-    return conn
-
-
-@pytest.fixture
-def client(app_conn: psycopg.Connection[Any]) -> Client:
-    return Client(app_conn)
 
 
 @pytest.fixture(scope="session")
