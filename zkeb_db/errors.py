@@ -137,45 +137,29 @@ class ErrorCode:
     exception: type[ZkebError]
 
 
+# The code of each entry is its exception class's ``code``: written once.
 REGISTRY: Mapping[str, ErrorCode] = MappingProxyType(
     {
-        entry.code: entry
-        for entry in (
-            ErrorCode(
-                "ZK401",
-                "no valid session (NULL, empty, unknown, expired or revoked token)",
-                Unauthenticated,
-            ),
-            ErrorCode(
-                "ZK403",
-                "allowed to nobody in this state: revoked device, suspended account, "
-                "not the owner",
-                Forbidden,
-            ),
-            ErrorCode(
-                "ZK404",
-                "no such object for this tenant (another tenant's id looks exactly like a "
-                "missing one)",
-                NotFound,
-            ),
-            ErrorCode(
-                "ZK409",
-                "conflict: duplicate username hash, same id with different content, "
-                "stale sync write",
-                Conflict,
-            ),
-            ErrorCode("ZK413", "quota exceeded or object too large", QuotaExceeded),
-            ErrorCode(
-                "ZK422",
-                "invalid input: wrong length, negative, out of range, JSON of the wrong "
-                "shape, bad threshold",
-                InvalidInput,
-            ),
-            ErrorCode(
-                "ZK429",
-                "rate limited (reserved; login reports a lockout as status locked)",
-                RateLimited,
-            ),
+        cls.code: ErrorCode(cls.code, meaning, cls)
+        for cls, meaning in (
+            (Unauthenticated,
+             "no valid session (NULL, empty, unknown, expired or revoked token)"),
+            (Forbidden,
+             "allowed to nobody in this state: revoked device, suspended account, "
+             "not the owner"),
+            (NotFound,
+             "no such object for this tenant (another tenant's id looks exactly like a "
+             "missing one)"),
+            (Conflict,
+             "conflict: duplicate username hash, same id with different content, "
+             "stale sync write"),
+            (QuotaExceeded,
+             "quota exceeded or object too large"),
+            (InvalidInput,
+             "invalid input: wrong length, negative, out of range, JSON of the wrong "
+             "shape, bad threshold"),
+            (RateLimited,
+             "rate limited (reserved; login reports a lockout as status locked)"),
         )
     }
 )
